@@ -1,0 +1,45 @@
+"""Check every params file; print one line per problem, exit non-zero, write nothing.
+
+    python -m stages.validate [--params params]
+
+It is also the first stage of the pipeline (``dvc repro validate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from stages.zoo.registry import Invalid, load_registry
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Validate the registry under ``--params``.
+
+    Args:
+        argv: Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        0 when the params are valid, 1 otherwise.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--params", type=Path, default=Path("params"), help="params directory")
+    args = parser.parse_args(argv)
+    try:
+        registry = load_registry(args.params)
+    except Invalid as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(err.problems)} problem(s) in {args.params}/", file=sys.stderr)
+        return 1
+    by_task: dict[str, int] = {}
+    for entry in registry.entries.values():
+        by_task[entry.task] = by_task.get(entry.task, 0) + 1
+    summary = ", ".join(f"{n} {task}" for task, n in by_task.items())
+    print(f"ok: {len(registry.entries)} entries ({summary}); profile {registry.choice.profile}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

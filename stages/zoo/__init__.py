@@ -1,0 +1,1 @@
+"""Shared library of the SlimZoo stages: schemas, registry, catalog, runtime environment."""

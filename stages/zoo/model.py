@@ -1,0 +1,218 @@
+"""Typed schemas of everything under ``params/``.
+
+Files and what they load into:
+
+- ``params/profile.yaml``          -> :class:`ProfileChoice`
+- ``params/sources.yaml``          -> :class:`Sources` (the seed pages and their tables)
+- ``params/defaults/<task>.yaml``  -> :class:`Defaults` (one per task family)
+- ``params/zoo/<task>.yaml``       -> ``entries:`` mapping of name -> :class:`Entry`
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+Task = Literal["classification", "detection", "face_detection", "instance_segmentation",
+               "semantic_segmentation"]
+Dataset = Literal["imagenet", "cifar10", "coco", "voc", "widerface", "cityscapes"]
+Profile = Literal["tiny", "full"]
+#: A published value: one number, or one per element of the record's list-valued condition.
+Value = Optional[float | list[Optional[float]]]
+
+
+@dataclass(frozen=True)
+class ProfileChoice:
+    """``params/profile.yaml``: the one switch between embedded data and paper scale."""
+
+    profile: Profile
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class Page:
+    """A seed page."""
+
+    file: str
+    title: str
+    lang: Literal["en", "zh"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a seed page, found as the ``index``-th table under ``heading``."""
+
+    page: str
+    heading: str
+    index: int = 1
+    dataset: Optional[str] = None
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """``params/sources.yaml``."""
+
+    pages: dict[str, Page]
+    tables: dict[str, Table]
+
+
+@dataclass(frozen=True)
+class Arch:
+    """Architecture with its exact variant, at paper scale."""
+
+    name: str
+    input: int
+    classes: int
+    backbone: Optional[str] = None
+    scale: float = 1.0
+    variant: Optional[str] = None
+    neck: Optional[Literal["fpn"]] = None
+    dcn: bool = False
+
+
+@dataclass(frozen=True)
+class Quant:
+    """Quantization: post-training (``quant_post``) or quant-aware training (``quant_aware``)."""
+
+    kind: Literal["post", "aware"]
+    weight_bits: int = 8
+    activation_bits: int = 8
+    algo: Literal["hist", "KL", "mse", "avg", "abs_max"] = "hist"
+    not_quant_pattern: list[str] = ()
+
+
+@dataclass(frozen=True)
+class Prune:
+    """Channel pruning.
+
+    ``params`` and ``ratios`` may name a group / preset from the family defaults.
+    ``target_flops_reduction`` is the fraction of FLOPs removed (0.5 for "-50%").
+    """
+
+    strategy: Literal["uniform", "sensitive", "auto", "fixed"]
+    criterion: Literal["l1_norm", "geometry_median"] = "l1_norm"
+    params: Optional[str | list[str]] = None
+    ratios: Optional[str | list[float]] = None
+    ratio: Optional[float] = None
+    target_flops_reduction: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Distill:
+    """Knowledge distillation from another zoo entry."""
+
+    teacher: str
+    strategy: Literal["soft_label", "l2", "fine_grained"]
+    temperature: float = 1.0
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Nas:
+    """Neural architecture search."""
+
+    algo: Literal["sanas"]
+    search_space: str
+    tokens: Optional[list[int]] = None
+    target_flops_reduction: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Method:
+    """Compression applied to the base entry, in the order prune -> distill -> quant (nas alone)."""
+
+    prune: Optional[Prune] = None
+    distill: Optional[Distill] = None
+    quant: Optional[Quant] = None
+    nas: Optional[Nas] = None
+
+
+@dataclass(frozen=True)
+class Train:
+    """Training recipe as published (batch per GPU, schedule, pretraining)."""
+
+    batch_per_gpu: Optional[int] = None
+    gpus: Optional[int] = None
+    epochs: Optional[int] = None
+    iters: Optional[int] = None
+    lr: Optional[float] = None
+    lr_schedule: Optional[Literal["piecewise", "cosine"]] = None
+    pretrain: Optional[Literal["imagenet", "objects365", "ssld"]] = None
+    recipe: Optional[Literal["standard", "ssld", "mixup"]] = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """Values that one seed table publishes for an entry, with the conditions they hold under.
+
+    At most one of ``input``, ``device`` and ``threads`` is a list: the record's axis. Metric
+    values given as lists align with it; scalars hold for the whole record.
+    """
+
+    src: str
+    download: Optional[str] = None
+    download_lite: Optional[str] = None
+    input: Optional[int | list[int]] = None
+    device: Optional[str | list[str]] = None
+    threads: Optional[int | list[int]] = None
+    isa: Optional[Literal["armv7", "armv8"]] = None
+    batch: Optional[int] = None
+    top1: Value = None
+    top5: Value = None
+    acc: Value = None
+    box_ap: Value = None
+    mask_ap: Value = None
+    miou: Value = None
+    easy: Value = None
+    medium: Value = None
+    hard: Value = None
+    size_mb: Value = None
+    size_kb: Value = None
+    params_mb: Value = None
+    gflops: Value = None
+    latency_ms: Value = None
+    fps: Value = None
+    delta: dict[str, Value] = field(default_factory=dict)
+    delta_pct: dict[str, Value] = field(default_factory=dict)
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One zoo entry: a distinct model."""
+
+    task: Task
+    dataset: Dataset
+    arch: Arch
+    title: str
+    base: Optional[str] = None
+    method: Method = Method()
+    train: Train = Train()
+    published: list[Published] = ()
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    """How a task family runs under one profile."""
+
+    data: str
+    input: Optional[int] = None
+    scale: Optional[float] = None
+    classes: Optional[int] = None
+    epochs: Optional[int] = None
+    batch_size: int = 32
+    lr: float = 0.01
+    finetune_epochs: Optional[int] = None
+    calib_batches: int = 4
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """``params/defaults/<task>.yaml``: what every entry of the family shares."""
+
+    profiles: dict[str, ProfileSettings]
+    train: Train = Train()
+    param_groups: dict[str, list[str]] = field(default_factory=dict)
+    ratio_presets: dict[str, list[float]] = field(default_factory=dict)

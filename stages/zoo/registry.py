@@ -1,0 +1,174 @@
+"""The zoo registry: every entry under ``params/``, loaded strictly and cross-checked.
+
+One name per entry is used everywhere: the params key, ``models/<name>/``, the metrics file and
+the site anchor. A compressed entry is named ``<base>-<method tag>``.
+
+    >>> reg = load_registry(Path("params"))   # raises Invalid with every problem found
+    >>> reg.entries["mobilenetv1-quant_post"].method.quant.kind
+    'post'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import catalog
+from .model import Defaults, Entry, ProfileChoice, Sources
+from .schema import Problem, Where, load
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.]*(-[a-z0-9_.]+)*$")
+
+
+class Invalid(Exception):
+    """The params hold problems; ``problems`` lists each one."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s) in params")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Everything declared under ``params/``.
+
+    Attributes:
+        root: The params directory.
+        choice: The selected profile and thread count.
+        sources: Seed pages and tables that published values cite.
+        defaults: Family defaults by task.
+        entries: Zoo entries by name, in declaration order.
+        files: For each entry, the params file that declares it (relative path).
+    """
+
+    root: Path
+    choice: ProfileChoice
+    sources: Sources
+    defaults: dict[str, Defaults]
+    entries: dict[str, Entry]
+    files: dict[str, str]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
+    loader.flatten_mapping(node)
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
+    """Parse one YAML file; a syntax error or duplicate key becomes one problem."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.load(f, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
+    except FileNotFoundError:
+        problems.append(Problem(rel, "-", "-", "file is missing"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark else ""
+        problems.append(Problem(rel, _entry_at(path, mark), "-", f"{line}{getattr(err, 'problem', err)}"))
+    return None
+
+
+def _entry_at(path: Path, mark: Any) -> str:
+    """Name of the zoo entry whose block holds the YAML error mark, if any."""
+    if mark is None:
+        return "-"
+    lines = path.read_text(encoding="utf-8").splitlines()[: mark.line + 1]
+    for line in reversed(lines):
+        m = re.match(r"^  ([A-Za-z0-9_.\-]+):", line)
+        if m:
+            return m.group(1)
+    return "-"
+
+
+def load_registry(root: Path) -> Registry:
+    """Load and check every params file under ``root``.
+
+    Args:
+        root: The ``params`` directory.
+
+    Returns:
+        The registry.
+
+    Raises:
+        Invalid: With one :class:`Problem` per thing wrong, in file order.
+    """
+    problems: list[Problem] = []
+    top = root.parent
+
+    def rel(p: Path) -> str:
+        return p.relative_to(top).as_posix() if p.is_relative_to(top) else p.as_posix()
+
+    choice = _load_one(ProfileChoice, root / "profile.yaml", rel, problems)
+    sources = _load_one(Sources, root / "sources.yaml", rel, problems)
+    defaults: dict[str, Defaults] = {}
+    for task in catalog.TASKS:
+        d = _load_one(Defaults, root / "defaults" / f"{task}.yaml", rel, problems)
+        if d is not None:
+            defaults[task] = d
+    entries, files = _load_entries(root, rel, problems)
+    if sources is not None:
+        from .checks import check_registry  # local: checks imports this module's types
+
+        check_registry(entries, files, sources, defaults, problems)
+    if problems or choice is None or sources is None:
+        raise Invalid(problems)
+    return Registry(root, choice, sources, defaults, entries, files)
+
+
+def _load_one(cls: type, path: Path, rel, problems: list[Problem]) -> Any:
+    data = read_yaml(path, rel(path), problems)
+    if data is None:
+        return None
+    return load(cls, data, Where(rel(path), "-", "", problems))
+
+
+def _load_entries(root: Path, rel, problems: list[Problem]) -> tuple[dict[str, Entry], dict[str, str]]:
+    """Load ``params/zoo/*.yaml``; entries with schema problems are left out of the result."""
+    entries: dict[str, Entry] = {}
+    files: dict[str, str] = {}
+    zoo_files = sorted((root / "zoo").glob("*.yaml"))
+    if not zoo_files:
+        problems.append(Problem(rel(root / "zoo"), "-", "-", "no entry files found"))
+    for path in zoo_files:
+        name = rel(path)
+        data = read_yaml(path, name, problems)
+        if data is None:
+            continue
+        if not isinstance(data, dict) or set(data) != {"entries"} or not isinstance(data["entries"], dict):
+            problems.append(Problem(name, "-", "-", "expected exactly one top-level key 'entries' (a mapping)"))
+            continue
+        for key, raw in data["entries"].items():
+            key = str(key)
+            where = Where(name, key, "", [])
+            if key in files:
+                where.fail(f"duplicate entry name (already declared in {files[key]})")
+            elif not NAME_RE.match(key):
+                where.fail(f"name must match {NAME_RE.pattern} (lowercase, '-' between parts)")
+            entry = load(Entry, raw, where)
+            if isinstance(raw, dict) and raw.get("task") != path.stem and "task" in raw:
+                where.at("task").fail(f"entry of task {raw.get('task')!r} must be declared in "
+                                      f"params/zoo/{raw.get('task')}.yaml")
+            problems.extend(where.problems)
+            if not where.problems and entry is not None:
+                entries[key] = entry
+                files[key] = name
+            files.setdefault(key, name)
+    return entries, files

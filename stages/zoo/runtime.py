@@ -1,0 +1,67 @@
+"""The one place that prepares the process for the Paddle stack: environment and shims.
+
+Every stage calls :func:`setup` first thing in ``main()``; the tests call it from
+``tests/conftest.py``. Nothing happens at import time.
+
+    from stages.zoo import runtime
+    runtime.setup(threads=2)
+    import paddle  # now safe: old IR, fixed threads, PaddleSlim shims applied
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+#: Environment the stack needs; it must be in place before ``paddle`` is first imported.
+STACK_ENV = {
+    # PaddleSlim 2.6 pruners, quant_post_static, PTQ and SANAS need the old static IR;
+    # with it, paddle.jit.save writes .pdmodel + .pdiparams.
+    "FLAGS_enable_pir_api": "0",
+    # No telemetry or update checks from DVC on a machine without internet.
+    "DVC_NO_ANALYTICS": "1",
+}
+
+
+class StackError(RuntimeError):
+    """The process was started in a way the stack cannot work with."""
+
+
+def setup(threads: int | None = None) -> None:
+    """Set the process environment and apply the compatibility shims.
+
+    Args:
+        threads: CPU threads for Paddle/OpenMP/MKL. Paddle sets ``OMP_NUM_THREADS=1`` at import
+            when it is unset, so it is always set here explicitly (default: keep the caller's
+            value, else 2).
+
+    Raises:
+        StackError: If paddle was imported before the environment could take effect.
+    """
+    if "paddle" in sys.modules and os.environ.get("FLAGS_enable_pir_api") != "0":
+        raise StackError("paddle was imported before stages.zoo.runtime.setup(); "
+                         "call setup() before any paddle import")
+    for key, value in STACK_ENV.items():
+        os.environ[key] = value
+    n = str(threads if threads is not None else os.environ.get("OMP_NUM_THREADS", "2"))
+    for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[key] = n
+    _shim_numpy()
+
+
+def _shim_numpy() -> None:
+    # numpy 1.25 deprecated and 2.0 removed numpy.product; PaddleSlim 2.6 still calls it.
+    import numpy
+
+    if not hasattr(numpy, "product"):
+        numpy.product = numpy.prod
+
+
+def shim_paddle() -> None:
+    """Apply the shims that need paddle imported; call after :func:`setup`, before paddleslim."""
+    import paddle
+
+    # PaddleSlim 2.6 reads the private name _to_static_mode_guard_, which paddle 3.x renamed.
+    base = paddle.base.dygraph.base
+    if not hasattr(base, "_to_static_mode_guard_"):
+        base._to_static_mode_guard_ = base.to_static_mode_guard
