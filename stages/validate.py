@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from stages.zoo import runtime
 from stages.zoo.registry import Invalid, load_registry
 
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", type=Path, default=Path("params"), help="params directory")
     args = parser.parse_args(argv)
+    runtime.setup()
     try:
         registry = load_registry(args.params)
     except Invalid as err:
