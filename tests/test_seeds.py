@@ -179,3 +179,15 @@ def test_every_published_number_is_held(registry):
                 failures.append(f"{src} row {i + 1} [{' | '.join(row)[:90]}]: {reason}")
     assert rows > 300
     assert not failures, f"{len(failures)} of {rows} seed rows not held:\n" + "\n".join(failures)
+
+
+def test_a_wrong_number_is_caught(registry):
+    """The check fails when the registry holds a different value than the seed row."""
+    table = next(t for f, t in _seed_tables() if t.heading.endswith("1.1 Quantization") and t.index == 1)
+    row = table.rows[0]  # MobileNetV1 baseline: 70.99%/89.68%, 17 MB
+    assert check_row(registry, "s000.cls_quant", table.header, row) is None
+    entry = registry.entries["mobilenetv1"]
+    records = [dataclasses.replace(r, top1=71.99) if r.src == "s000.cls_quant" else r for r in entry.published]
+    broken = dataclasses.replace(registry, entries={**registry.entries,
+                                                   "mobilenetv1": dataclasses.replace(entry, published=records)})
+    assert "numbers not held: [70.99]" in check_row(broken, "s000.cls_quant", table.header, row)

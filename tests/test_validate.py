@@ -1,0 +1,111 @@
+"""Broken params give one line naming file, entry and key; exit non-zero; no traceback; nothing written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _edit(params: Path, rel: str, change) -> None:
+    path = params / rel
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _set(entry: str, dotted: str, value):
+    def change(data):
+        node = data["entries"][entry]
+        *parents, last = dotted.split(".")
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return change
+
+
+def _duplicate_across_files(data):
+    data["entries"]["mobilenetv1"] = dict(data["entries"]["yolov3_darknet53-coco"])
+
+
+CASES = {
+    "unknown key": ("zoo/classification.yaml", _set("mobilenetv1", "colour", "red"),
+                    "params/zoo/classification.yaml", "mobilenetv1", "colour", "unknown key"),
+    "unknown architecture": ("zoo/classification.yaml", _set("mobilenetv1", "arch.name", "MobileNetV9"),
+                             "params/zoo/classification.yaml", "mobilenetv1", "arch.name", "unknown architecture"),
+    "pruning ratio 1.5": ("zoo/classification.yaml",
+                          lambda d: d["entries"]["mobilenetv1-prune_uniform50"]["method"].update(
+                              prune={"strategy": "uniform", "ratio": 1.5}),
+                          "params/zoo/classification.yaml", "mobilenetv1-prune_uniform50", "method.prune.ratio",
+                          "outside [0, 1)"),
+    "missing teacher": ("zoo/classification.yaml",
+                        _set("mobilenetv1-distill_resnet50_vd", "method.distill.teacher", "resnet999"),
+                        "params/zoo/classification.yaml", "mobilenetv1-distill_resnet50_vd",
+                        "method.distill.teacher", "not an entry"),
+    "duplicate name": ("zoo/detection.yaml", _duplicate_across_files,
+                       "params/zoo/detection.yaml", "mobilenetv1", "-", "duplicate entry name"),
+    "string for a number": ("zoo/classification.yaml", _set("mobilenetv1", "arch.input", "big"),
+                            "params/zoo/classification.yaml", "mobilenetv1", "arch.input", "expected an integer"),
+    "missing base": ("zoo/face_detection.yaml", _set("blazeface-widerface-quant_post", "base", "blazeface-x"),
+                     "params/zoo/face_detection.yaml", "blazeface-widerface-quant_post", "base", "not an entry"),
+    "unknown method": ("zoo/classification.yaml", _set("mobilenetv1-quant_post", "method", {"quantize": {}}),
+                       "params/zoo/classification.yaml", "mobilenetv1-quant_post", "method.quantize", "unknown key"),
+    "bad published value": ("published/classification.yaml",
+                            lambda d: d["published"]["resnet18"][0].update(top1="71%"),
+                            "params/zoo/classification.yaml", "resnet18", "published[0].top1", "expected a number"),
+}
+
+
+def _snapshot(root: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for p in root.rglob("*")}
+
+
+def _validate(params: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "stages.validate", "--params", str(params)],
+                          cwd=params.parent, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture()
+def params(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "params", tmp_path / "params")
+    return tmp_path / "params"
+
+
+def test_valid_params_pass(params):
+    result = _validate(params)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: ")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_broken_params_give_one_clear_line(params, case):
+    rel, change, file, entry, key, message = CASES[case]
+    _edit(params, rel, change)
+    before = _snapshot(params.parent)
+    result = _validate(params)
+    problems = result.stderr.strip().splitlines()[:-1]  # the last line is the count
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert problems == [line for line in problems if line.startswith(f"{file}: entry '{entry}': key '{key}': ")]
+    assert len(problems) == 1 and message in problems[0], result.stderr
+    assert _snapshot(params.parent) == before, "validate wrote something"
+
+
+def test_duplicate_key_in_one_file(params):
+    path = params / "zoo" / "instance_segmentation.yaml"
+    text = path.read_text(encoding="utf-8")
+    block = text[text.index("  mask_rcnn_r50-coco:"):text.index("  mask_rcnn_r50_fpn-coco:")]
+    path.write_text(text + "\n" + block, encoding="utf-8")
+    result = _validate(params)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("params/zoo/instance_segmentation.yaml: entry 'mask_rcnn_r50-coco'")
+    assert "duplicate key 'mask_rcnn_r50-coco'" in first
