@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from stages.zoo import runtime
-from stages.zoo.registry import Invalid, load_registry
+from stages.zoo.registry import load_or_report
 from stages.zoo.resolve import resolve
 
 
@@ -45,11 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=Path("params"), help="params directory")
     args = parser.parse_args(argv)
     runtime.setup()
-    try:
-        registry = load_registry(args.params)
-    except Invalid as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
+    registry = load_or_report(args.params)
+    if registry is None:
         return 1
     if args.entry not in registry.entries:
         print(f"{args.params}/zoo: entry '{args.entry}': not declared", file=sys.stderr)

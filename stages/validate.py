@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from stages.zoo import runtime
-from stages.zoo.registry import Invalid, load_registry
+from stages.zoo.registry import load_or_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,12 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=Path("params"), help="params directory")
     args = parser.parse_args(argv)
     runtime.setup()
-    try:
-        registry = load_registry(args.params)
-    except Invalid as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(err.problems)} problem(s) in {args.params}/", file=sys.stderr)
+    registry = load_or_report(args.params)
+    if registry is None:
         return 1
     by_task: dict[str, int] = {}
     for entry in registry.entries.values():

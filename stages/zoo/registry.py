@@ -11,6 +11,7 @@ the site anchor. A compressed entry is named ``<base>-<method tag>``.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,20 @@ def load_registry(root: Path) -> Registry:
     return Registry(root, choice, sources, defaults, entries, files)
 
 
+def load_or_report(root: Path) -> Registry | None:
+    """Load the registry, or print each problem on its own line to stderr and return None.
+
+    The shared front door of every stage's ``main()``: no traceback, one line per problem.
+    """
+    try:
+        return load_registry(root)
+    except Invalid as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(err.problems)} problem(s) in {root}/", file=sys.stderr)
+        return None
+
+
 def _load_one(cls: type, path: Path, rel, problems: list[Problem]) -> Any:
     data = read_yaml(path, rel(path), problems)
     if data is None:
@@ -155,9 +170,9 @@ def _load_entries(root: Path, rel, problems: list[Problem]) -> tuple[dict[str, E
         declared = _mapping_under(path, name, "entries", problems)
         pub_path = root / "published" / path.name
         published = _mapping_under(pub_path, rel(pub_path), "published", problems) if pub_path.exists() else {}
-        for key in set(published or {}) - set(declared or {}):
+        for key in set(published) - set(declared):
             problems.append(Problem(rel(pub_path), str(key), "-", f"published values for an entry not declared in {name}"))
-        for key, raw in (declared or {}).items():
+        for key, raw in declared.items():
             key = str(key)
             where = Where(name, key, "", [])
             if key in files:
@@ -166,7 +181,7 @@ def _load_entries(root: Path, rel, problems: list[Problem]) -> tuple[dict[str, E
                 where.fail(f"name must match {NAME_RE.pattern} (lowercase, '-' between parts)")
             if isinstance(raw, dict) and "published" in raw:
                 where.at("published").fail(f"published values belong in {rel(pub_path)}")
-            elif isinstance(raw, dict) and key in (published or {}):
+            elif isinstance(raw, dict) and key in published:
                 raw = {**raw, "published": published[key]}
             if isinstance(raw, dict) and "task" in raw and raw["task"] != path.stem:
                 where.at("task").fail(f"entry of task {raw['task']!r} must be declared in "
@@ -179,12 +194,12 @@ def _load_entries(root: Path, rel, problems: list[Problem]) -> tuple[dict[str, E
     return entries, files
 
 
-def _mapping_under(path: Path, name: str, top: str, problems: list[Problem]) -> dict | None:
-    """The mapping under the single top-level key ``top`` of a YAML file, or None after a problem."""
+def _mapping_under(path: Path, name: str, top: str, problems: list[Problem]) -> dict:
+    """The mapping under the single top-level key ``top`` of a YAML file ({} after a problem)."""
     data = read_yaml(path, name, problems)
     if data is None:
-        return None
+        return {}
     if not isinstance(data, dict) or set(data) != {top} or not isinstance(data[top], (dict, type(None))):
         problems.append(Problem(name, "-", "-", f"expected exactly one top-level key '{top}' (a mapping)"))
-        return None
+        return {}
     return data[top] or {}
