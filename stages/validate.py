@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from stages.zoo import runtime
+from stages.zoo.embedded.params import load_data_or_report
 from stages.zoo.registry import load_or_report
 
 
@@ -29,13 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runtime.setup()
     registry = load_or_report(args.params)
-    if registry is None:
+    data = load_data_or_report(args.params / "data.yaml")
+    if registry is None or data is None:
         return 1
     by_task: dict[str, int] = {}
     for entry in registry.entries.values():
         by_task[entry.task] = by_task.get(entry.task, 0) + 1
     summary = ", ".join(f"{n} {task}" for task, n in by_task.items())
-    print(f"ok: {len(registry.entries)} entries ({summary}); profile {registry.choice.profile}")
+    print(f"ok: {len(registry.entries)} entries ({summary}); profile {registry.choice.profile}; "
+          f"{len(data.datasets)} embedded datasets")
     return 0
 
 

@@ -37,6 +37,15 @@ def check_registry(entries: dict[str, Entry], files: dict[str, str], sources: So
             _check_fraction(nas.target_flops_reduction, where.at("method.nas.target_flops_reduction"))
         for i, record in enumerate(entry.published):
             _check_published(record, sources, where.at("published").at(i))
+        if family is not None:
+            _check_data(entry, family, where.at("dataset"))
+
+
+def _check_data(entry: Entry, family: Defaults, where: Where) -> None:
+    for profile, run in family.profiles.items():
+        if entry.dataset not in run.data:
+            where.fail(f"no directory for {entry.dataset!r} in the {profile} profile's data "
+                       f"(params/defaults/{entry.task}.yaml)")
 
 
 def _check_arch(entry: Entry, where: Where) -> None:

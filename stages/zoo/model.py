@@ -195,9 +195,13 @@ class Entry:
 
 @dataclass(frozen=True)
 class ProfileSettings:
-    """How a task family runs under one profile."""
+    """How a task family runs under one profile.
 
-    data: str
+    ``data`` maps each dataset the family's entries use to its directory, in that dataset's real
+    layout (the loaders in ``stages.zoo.datasets`` read it).
+    """
+
+    data: dict[Dataset, str]
     input: Optional[int] = None
     scale: Optional[float] = None
     classes: Optional[int] = None

@@ -64,7 +64,7 @@ def resolve(registry: Registry, name: str, profile: str | None = None) -> dict[s
         "task": entry.task,
         "profile": profile,
         "dataset": entry.dataset,
-        "data": run.data,
+        "data": run.data[entry.dataset],
         "arch": arch,
         "paper_arch": _plain(entry.arch),
         "base": entry.base,

@@ -4,7 +4,7 @@ Every problem is collected (not raised at the first one) as a :class:`Problem` t
 file, the entry and the dotted key, so that ``python -m stages.validate`` can print one line each.
 
 Supported field types: ``int``, ``float`` (an int is accepted), ``str``, ``bool``, ``None``,
-``list[T]``, ``dict[str, T]``, ``Literal[...]``, unions (``A | B``) and nested dataclasses.
+``list[T]``, ``dict[str, T]`` (or ``dict[Literal[...], T]``), ``Literal[...]``, unions (``A | B``) and nested dataclasses.
 Unknown keys and missing required keys are problems; there is no ``eval`` anywhere.
 """
 
@@ -114,11 +114,14 @@ def convert(tp: Any, value: Any, where: Where) -> Any:
             return tuple(convert(typing.get_args(tp)[0], v, where.at(i)) for i, v in enumerate(value))
     elif origin is dict:
         if isinstance(value, dict):
-            inner = typing.get_args(tp)[1]
+            key_tp, inner = typing.get_args(tp)
             out = {}
             for k, v in value.items():
                 if not isinstance(k, str):
                     where.at(str(k)).fail(f"keys must be strings, got {_show(k)}")
+                    continue
+                if typing.get_origin(key_tp) is Literal and k not in typing.get_args(key_tp):
+                    where.at(k).fail(f"unknown key {k!r} (expected {_describe(key_tp)})")
                     continue
                 out[k] = convert(inner, v, where.at(k))
             return out

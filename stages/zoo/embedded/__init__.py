@@ -1,0 +1,1 @@
+"""Embedded datasets: scikit-learn digits drawn into scenes and written in the real dataset formats."""
