@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if params is None:
         return 1
     if args.name not in params.datasets:
-        print(f"{args.params}: entry '-': key 'datasets.{args.name}': not declared", file=sys.stderr)
+        print(f"{args.params}: entry '{args.name}': key 'datasets.{args.name}': not declared", file=sys.stderr)
         return 1
     synth = params.datasets[args.name]
     start = time.perf_counter()

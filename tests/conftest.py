@@ -23,3 +23,27 @@ def registry():
     from stages.zoo.registry import load_registry
 
     return load_registry(ROOT / "params")
+
+
+@pytest.fixture(scope="session")
+def embedded(tmp_path_factory):
+    """Every embedded dataset of params/data.yaml, built small (12 train, 6 val images) once per run.
+
+    Returns:
+        ``root``, ``params`` (with the reduced sizes), ``pools``, and ``records``: name ->
+        (format, split -> the records the builder wrote).
+    """
+    import dataclasses
+
+    from stages.zoo.embedded.build import BUILDERS
+    from stages.zoo.embedded.draw import Pools
+    from stages.zoo.embedded.params import load_data_params
+
+    params = load_data_params(ROOT / "params" / "data.yaml")
+    small = {name: dataclasses.replace(s, train=12, val=6) for name, s in params.datasets.items()}
+    params = dataclasses.replace(params, datasets=small)
+    pools = Pools.load(params.seed, params.holdout)
+    root = tmp_path_factory.mktemp("embedded")
+    records = {name: (s.format, BUILDERS[s.format](root / name, name, s, pools, params.seed))
+               for name, s in small.items()}
+    return {"root": root, "params": params, "pools": pools, "records": records}

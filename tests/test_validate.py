@@ -60,6 +60,12 @@ CASES = {
     "bad published value": ("published/classification.yaml",
                             lambda d: d["published"]["resnet18"][0].update(top1="71%"),
                             "params/zoo/classification.yaml", "resnet18", "published[0].top1", "expected a number"),
+    "data: unknown key": ("data.yaml", lambda d: d["datasets"]["cls"].update(colour="red"),
+                          "params/data.yaml", "cls", "colour", "unknown key"),
+    "data: digit larger than the image": ("data.yaml", lambda d: d["datasets"]["seg"].update(size=[16, 80]),
+                                          "params/data.yaml", "seg", "size", "does not fit a 128x64 image"),
+    "data: unknown format": ("data.yaml", lambda d: d["datasets"]["det"].update(format="kitti"),
+                             "params/data.yaml", "det", "format", "expected one of"),
 }
 
 

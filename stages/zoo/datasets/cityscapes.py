@@ -77,4 +77,5 @@ def write_split(root: Path, split: str, items: Iterable[tuple[str, str, np.ndarr
 
 def write_classes(root: Path, names: Iterable[str]) -> None:
     """Write ``classes.txt``."""
+    Path(root).mkdir(parents=True, exist_ok=True)
     (Path(root) / CLASSES_FILE).write_text("".join(f"{n}\n" for n in names), encoding="utf-8")

@@ -82,6 +82,7 @@ def write_split(root: Path, split: str, items: Iterable[tuple[str, np.ndarray, i
     Returns:
         The number of images written.
     """
+    root.mkdir(parents=True, exist_ok=True)
     lines = []
     for rel, image, label in items:
         write_image(root / rel, image)
@@ -92,4 +93,5 @@ def write_split(root: Path, split: str, items: Iterable[tuple[str, np.ndarray, i
 
 def write_classes(root: Path, classes: Iterable[str]) -> None:
     """Write ``label_list.txt``."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / LABELS).write_text("".join(f"{i} {c}\n" for i, c in enumerate(classes)), encoding="utf-8")

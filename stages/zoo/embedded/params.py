@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional
@@ -66,7 +67,7 @@ class DataParams:
     datasets: dict[str, Synth]
 
 
-def _check(name: str, s: Synth, where: Where) -> None:
+def _check(s: Synth, where: Where) -> None:
     for key in ("size", "objects", "noise", "clutter"):
         value = getattr(s, key)
         if value is not None and (len(value) != 2 or value[0] > value[1] or value[0] < 0):
@@ -85,7 +86,7 @@ def _check(name: str, s: Synth, where: Where) -> None:
 
 
 def load_data_params(path: Path) -> DataParams:
-    """Load and check ``params/data.yaml``.
+    """Load and check ``params/data.yaml``; problems name the dataset as their entry.
 
     Raises:
         Invalid: One problem per thing wrong (file, dataset, key, message).
@@ -93,15 +94,24 @@ def load_data_params(path: Path) -> DataParams:
     from ..registry import Invalid, read_yaml
 
     problems: list[Problem] = []
-    rel = path.as_posix()
+    try:
+        rel = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        rel = path.as_posix()
     raw = read_yaml(path, rel, problems)
+    datasets = raw.get("datasets") if isinstance(raw, dict) else None
+    if isinstance(datasets, dict):  # each dataset is an entry of its own in the messages
+        raw = {**raw, "datasets": {}}
+        datasets = {str(n): load(Synth, v, Where(rel, str(n), "", problems)) for n, v in datasets.items()}
     params = None if raw is None else load(DataParams, raw, Where(rel, "-", "", problems))
+    if params is not None and datasets is not None:
+        params = dataclasses.replace(params, datasets=datasets)
     if params is not None:
         if not 0 < params.holdout < 1:
             Where(rel, "-", "holdout", problems).fail("must be in (0, 1)")
         for name, synth in params.datasets.items():
             if synth is not None:
-                _check(name, synth, Where(rel, "-", f"datasets.{name}", problems))
+                _check(synth, Where(rel, name, "", problems))
     if problems or params is None:
         raise Invalid(problems)
     return params
