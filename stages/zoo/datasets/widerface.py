@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Iterable
 
@@ -21,6 +22,7 @@ from .images import image_size, write_image
 from .records import Dataset, DatasetError, DetSample
 
 LEVELS = ("easy", "medium", "hard")
+_MAT_HEADER = b"MATLAB 5.0 MAT-file, written by SlimZoo".ljust(116)
 CLASSES = ("face",)
 
 
@@ -153,9 +155,12 @@ def write_eval_lists(root: Path, records: list[tuple[str, DetSample]]) -> None:
     for level in LEVELS:
         path = _mat_file(Path(root), level)
         path.parent.mkdir(parents=True, exist_ok=True)
-        savemat(str(path), {
+        buffer = io.BytesIO()
+        savemat(buffer, {
             "event_list": _cell([np.array([e]) for e in events]),
             "file_list": _cell([_cell([np.array([stem]) for stem, _ in items]) for items in events.values()]),
             "gt_list": _cell([_cell([np.array(s.subsets.get(level, ()), dtype=float).reshape(-1, 1) + 1
                                      for _, s in items]) for items in events.values()]),
         })
+        data = buffer.getvalue()  # savemat stamps the time into the 116-byte text header: fix it
+        path.write_bytes(_MAT_HEADER + data[len(_MAT_HEADER):])
