@@ -32,7 +32,8 @@ def _set(entry: str, dotted: str, value):
 
 
 def _duplicate_across_files(data):
-    data["entries"]["mobilenetv1"] = dict(data["entries"]["yolov3_darknet53-coco"])
+    copy = dict(data["entries"]["yolov3_darknet53-coco"])
+    data["baselines"]["mobilenetv1"] = data["entries"]["mobilenetv1"] = copy
 
 
 CASES = {
@@ -60,6 +61,13 @@ CASES = {
     "bad published value": ("published/classification.yaml",
                             lambda d: d["published"]["resnet18"][0].update(top1="71%"),
                             "params/zoo/classification.yaml", "resnet18", "published[0].top1", "expected a number"),
+    "base under baselines": ("zoo/classification.yaml",
+                             lambda d: d["baselines"].update({"mobilenetv1-quant_post":
+                                                              d["compressed"].pop("mobilenetv1-quant_post")}),
+                             "params/zoo/classification.yaml", "mobilenetv1-quant_post", "base",
+                             "belong under 'compressed'"),
+    "entries not the union": ("zoo/classification.yaml", lambda d: d["entries"].pop("resnet18"),
+                              "params/zoo/classification.yaml", "-", "entries", "must be exactly"),
     "data: unknown key": ("data.yaml", lambda d: d["datasets"]["cls"].update(colour="red"),
                           "params/data.yaml", "cls", "colour", "unknown key"),
     "data: digit larger than the image": ("data.yaml", lambda d: d["datasets"]["seg"].update(size=[16, 80]),

@@ -167,7 +167,7 @@ def _load_entries(root: Path, rel, problems: list[Problem]) -> tuple[dict[str, E
         problems.append(Problem(rel(root / "zoo"), "-", "-", "no entry files found"))
     for path in zoo_files:
         name = rel(path)
-        declared = _mapping_under(path, name, "entries", problems)
+        declared, roles = _zoo_sections(path, name, problems)
         pub_path = root / "published" / path.name
         published = _mapping_under(pub_path, rel(pub_path), "published", problems) if pub_path.exists() else {}
         for key in set(published) - set(declared):
@@ -183,6 +183,9 @@ def _load_entries(root: Path, rel, problems: list[Problem]) -> tuple[dict[str, E
                 where.at("published").fail(f"published values belong in {rel(pub_path)}")
             elif isinstance(raw, dict) and key in published:
                 raw = {**raw, "published": published[key]}
+            if isinstance(raw, dict) and (roles[key] == "compressed") != ("base" in raw):
+                where.at("base").fail("entries with a base belong under 'compressed', entries without one "
+                                      f"under 'baselines' (this one is under {roles[key]!r})")
             if isinstance(raw, dict) and "task" in raw and raw["task"] != path.stem:
                 where.at("task").fail(f"entry of task {raw['task']!r} must be declared in "
                                       f"params/zoo/{raw['task']}.yaml")
@@ -192,6 +195,36 @@ def _load_entries(root: Path, rel, problems: list[Problem]) -> tuple[dict[str, E
                 entries[key] = entry
             files.setdefault(key, name)
     return entries, files
+
+
+_SECTIONS = ("baselines", "compressed")
+
+
+def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict, dict[str, str]]:
+    """Entries of a zoo file and the section of each.
+
+    A zoo file has ``baselines`` and ``compressed`` mappings and ``entries``, their union by a YAML
+    merge key (``<<: [*baselines, *compressed]``), so that dvc.yaml can loop over each role and
+    over all without any entry written twice.
+    """
+    data = read_yaml(path, name, problems)
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict) or set(data) != {*_SECTIONS, "entries"} or \
+            not all(isinstance(data[k], (dict, type(None))) for k in data):
+        problems.append(Problem(name, "-", "-", "expected top-level mappings 'baselines', 'compressed' and "
+                                                "'entries' (entries: {<<: [*baselines, *compressed]})"))
+        return {}, {}
+    declared, roles = {}, {}
+    for section in _SECTIONS:
+        for key, raw in (data[section] or {}).items():
+            if key in roles:
+                problems.append(Problem(name, str(key), "-", f"declared under both {roles[key]} and {section}"))
+            declared[key], roles[str(key)] = raw, section
+    if dict(data["entries"] or {}) != declared:
+        problems.append(Problem(name, "-", "entries", "must be exactly the baselines and compressed entries: "
+                                                      "'<<: [*baselines, *compressed]' and nothing else"))
+    return declared, roles
 
 
 def _mapping_under(path: Path, name: str, top: str, problems: list[Problem]) -> dict:
