@@ -9,25 +9,13 @@ the profile re-runs exactly that entry's chain. The file is written atomically.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from stages.zoo import runtime
+from stages.zoo.io import write_json
 from stages.zoo.registry import load_or_report
 from stages.zoo.resolve import resolve
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically: a killed run leaves the old file or none, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:

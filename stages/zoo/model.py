@@ -27,6 +27,7 @@ class ProfileChoice:
 
     profile: Profile
     threads: int = 2
+    seed: int = 0
 
 
 @dataclass(frozen=True)

@@ -73,4 +73,5 @@ def resolve(registry: Registry, name: str, profile: str | None = None) -> dict[s
         "run": _plain(run),
         "train": train,
         "threads": registry.choice.threads,
+        "seed": registry.choice.seed,
     }

@@ -65,3 +65,22 @@ def shim_paddle() -> None:
     base = paddle.base.dygraph.base
     if not hasattr(base, "_to_static_mode_guard_"):
         base._to_static_mode_guard_ = base.to_static_mode_guard
+
+
+def ppcls_backbones():
+    """PaddleClas' backbone module (``ppcls.arch.backbone``), without importing ``paddleclas``.
+
+    The paddleclas 2.6 wheel ships ``ppcls`` inside its package folder, and ``import paddleclas``
+    pulls in its whole command-line app (requests, faiss, ...). The folder goes on ``sys.path`` so
+    that ``ppcls`` imports by its own top-level name, as PaddleClas' code expects.
+    """
+    import importlib
+    import importlib.util
+
+    spec = importlib.util.find_spec("paddleclas")
+    folder = spec.submodule_search_locations[0]
+    if folder not in sys.path:
+        sys.path.append(folder)
+    # ppcls' models log through a module logger that only PaddleClas' own entry points create.
+    importlib.import_module("ppcls.utils.logger").init_logger()
+    return importlib.import_module("ppcls.arch.backbone")

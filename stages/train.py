@@ -1,0 +1,124 @@
+"""Stage `train@<entry>`: train a classification baseline on its profile's data.
+
+    python -m stages.train --config models/ENTRY/config.json --out models/ENTRY/train \
+        --metrics metrics/ENTRY/train
+
+Reads the resolved config (stage resolve). Writes ``--out``: model.pdparams, model.json (the
+PaddleClas constructor and input) and config.json (the resolved config, beside the weights);
+``--metrics``: the dvclive folder with the training curves (``dvc plots show``) and train.json
+(final figures with provenance). Deterministic for a seed and a thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from stages.zoo import runtime
+from stages.zoo.io import write_json
+
+
+def _pretrained(model, source: str | None) -> None:
+    """Start from published weights: a .pdparams file or URL (full profile)."""
+    import paddle
+
+    if not source:
+        return
+    path = source
+    if source.startswith(("http://", "https://")):
+        from paddle.utils.download import get_weights_path_from_url
+
+        path = get_weights_path_from_url(source)
+    state = paddle.load(path)
+    model.set_state_dict(state)
+    print(f"initialised from {source} ({len(state)} tensors)")
+
+
+def train(config: dict, out: Path, metrics: Path) -> dict:
+    """Train the entry of ``config`` and write its outputs; returns the final figures."""
+    import numpy as np
+    import paddle
+    from dvclive import Live
+
+    from stages.zoo.cls import data as cls_data
+    from stages.zoo.cls import fit, models
+    from stages.zoo.datasets import load
+    from stages.zoo.provenance import provenance
+
+    run, arch = config["run"], config["arch"]
+    paddle.seed(config["seed"])
+    rng = np.random.default_rng(config["seed"])
+    crop = 1.0 if config["profile"] == "tiny" else 0.875
+    train_set = cls_data.ImageSet(load(config["dataset"], config["data"], "train"), arch["input"], crop)
+    val_set = cls_data.ImageSet(load(config["dataset"], config["data"], "val"), arch["input"], crop)
+    model = models.build(arch)
+    if config["profile"] == "full":
+        _pretrained(model, config["train"].get("pretrain"))
+    start = time.perf_counter()
+    with Live(dir=str(metrics), save_dvc_exp=False, dvcyaml=None) as live:
+        def log(figures: dict) -> None:
+            for key, value in figures.items():
+                if key != "epoch":
+                    live.log_metric(key, value)
+            live.next_step()
+            print(" ".join(f"{k} {v:.4g}" for k, v in figures.items()))
+
+        final = fit.fit(model, train_set, val_set, run["epochs"], run["lr"], run["batch_size"],
+                        config["train"].get("lr_schedule") or "piecewise", rng, log)
+    ctor, width = models.constructor(arch["name"], arch.get("scale") or 1.0)
+    paddle.save(model.state_dict(), str(out / "model.pdparams"))
+    write_json(out / "model.json", {"constructor": ctor, "width": width, "classes": arch["classes"],
+                                    "input": arch["input"]})
+    write_json(out / "config.json", config)
+    figures = {"top1": final["val_top1"], "top5": final["val_top5"], "epochs": run["epochs"],
+               "train_images": len(train_set), "val_images": len(val_set),
+               "seconds": round(time.perf_counter() - start, 1), **provenance(config["threads"])}
+    write_json(metrics / "train.json", figures)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train one baseline; outputs appear only when training finished.
+
+    Returns:
+        0 on success, 1 on a bad config or dataset (one line on stderr).
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the weights")
+    parser.add_argument("--metrics", type=Path, required=True, help="folder for curves and figures")
+    args = parser.parse_args(argv)
+    config = json.loads(args.config.read_text(encoding="utf-8"))
+    runtime.setup(config["threads"])
+    from stages.zoo.cls.models import UnsupportedArch
+    from stages.zoo.datasets import DatasetError
+
+    if config["task"] != "classification" or config["base"] is not None:
+        print(f"{args.config}: entry '{config['name']}': key 'task': the train stage trains classification "
+              "baselines", file=sys.stderr)
+        return 1
+    staging = [Path(tempfile.mkdtemp(dir=p.parent, prefix=f".{p.name}.")) for p in (args.out, args.metrics)
+               if p.parent.mkdir(parents=True, exist_ok=True) is None]
+    try:
+        figures = train(config, *staging)
+        for tmp, final in zip(staging, (args.out, args.metrics)):
+            shutil.rmtree(final, ignore_errors=True)
+            tmp.rename(final)
+    except (DatasetError, UnsupportedArch) as err:
+        print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
+        return 1
+    finally:
+        for tmp in staging:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"trained {config['name']}: top1 {figures['top1']:.2f} top5 {figures['top5']:.2f} "
+          f"in {figures['seconds']} s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

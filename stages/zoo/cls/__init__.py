@@ -1,0 +1,1 @@
+"""Classification on PaddleClas models: model builder, in-memory image sets, training loop."""

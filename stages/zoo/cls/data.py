@@ -1,0 +1,65 @@
+"""Images of a classification split, decoded once, resized and normalised as PaddleClas does."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from ..datasets import Dataset
+from ..datasets.images import read_image
+
+MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)  # PaddleClas' NormalizeImage (ImageNet)
+STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+
+def resize_crop(image: np.ndarray, size: int, crop_ratio: float) -> np.ndarray:
+    """ResizeImage(resize_short = size / crop_ratio) then CropImage(size), PaddleClas' eval transform."""
+    import cv2
+
+    short = int(round(size / crop_ratio))
+    h, w = image.shape[:2]
+    if min(h, w) != short:
+        k = short / min(h, w)
+        image = cv2.resize(image, (max(size, round(w * k)), max(size, round(h * k))), interpolation=cv2.INTER_LINEAR)
+    h, w = image.shape[:2]
+    y, x = (h - size) // 2, (w - size) // 2
+    return image[y:y + size, x:x + size]
+
+
+class ImageSet:
+    """A split held in memory as uint8 RGB ``(N, size, size, 3)`` (small datasets: the tiny profile).
+
+    Args:
+        dataset: Loaded split.
+        size: Model input size.
+        crop_ratio: Eval crop ratio (0.875 for ImageNet's 256 -> 224; 1.0 keeps the whole image).
+    """
+
+    def __init__(self, dataset: Dataset, size: int, crop_ratio: float = 1.0):
+        self.images = np.stack([resize_crop(read_image(dataset.path(s.image))[..., ::-1], size, crop_ratio)
+                                for s in dataset.samples])
+        self.labels = np.array([s.label for s in dataset.samples], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def batches(self, batch_size: int, rng: np.random.Generator | None = None,
+                shift: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """NCHW float32 normalised batches; with ``rng``: shuffled, and shifted up to ``shift`` px."""
+        order = rng.permutation(len(self)) if rng is not None else np.arange(len(self))
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            images = self.images[idx]
+            if rng is not None and shift:
+                images = _shifted(images, rng, shift)
+            x = (images.astype(np.float32) / 255 - MEAN) / STD
+            yield np.ascontiguousarray(x.transpose(0, 3, 1, 2)), self.labels[idx]
+
+
+def _shifted(images: np.ndarray, rng: np.random.Generator, shift: int) -> np.ndarray:
+    """Random translation by up to ``shift`` pixels (edge padding), one offset per image."""
+    n, h, w, _ = images.shape
+    padded = np.pad(images, ((0, 0), (shift, shift), (shift, shift), (0, 0)), mode="edge")
+    dy, dx = rng.integers(0, 2 * shift + 1, size=(2, n))
+    return np.stack([padded[i, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])

@@ -1,0 +1,79 @@
+"""The classification train stage on a few embedded images: outputs, curves, provenance, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stages.zoo.resolve import resolve
+
+
+@pytest.fixture(scope="module")
+def config(registry, embedded, tmp_path_factory):
+    cfg = resolve(registry, "mobilenetv1", "tiny")
+    cfg["data"] = str(embedded["root"] / "cls")  # 12 train, 6 val images
+    cfg["run"].update(epochs=2, batch_size=4)
+    path = tmp_path_factory.mktemp("cfg") / "config.json"
+    path.write_text(json.dumps(cfg), encoding="utf-8")
+    return path
+
+
+def _train(config: Path, out: Path) -> int:
+    from stages.train import main
+
+    return main(["--config", str(config), "--out", str(out / "train"), "--metrics", str(out / "metrics")])
+
+
+def test_train_writes_weights_curves_and_figures(config, tmp_path):
+    import paddle
+
+    from stages.zoo.cls import models
+
+    assert _train(config, tmp_path) == 0
+    model_info = json.loads((tmp_path / "train/model.json").read_text())
+    assert model_info["constructor"] == "MobileNetV1_x0_25" and model_info["input"] == 32
+    assert json.loads((tmp_path / "train/config.json").read_text())["name"] == "mobilenetv1"
+    model = models.build({"name": "MobileNetV1", "scale": 0.25, "classes": 10})
+    state = paddle.load(str(tmp_path / "train/model.pdparams"))
+    assert set(state) == set(model.state_dict())
+    curve = (tmp_path / "metrics/plots/metrics/val_top1.tsv").read_text().splitlines()
+    assert len(curve) == 1 + 2  # header + one row per epoch
+    figures = json.loads((tmp_path / "metrics/train.json").read_text())
+    assert 0 <= figures["top1"] <= 100 and figures["epochs"] == 2 and figures["val_images"] == 6
+    assert figures["threads"] == 2 and figures["version_paddlepaddle"] and figures["cpu"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_train_is_deterministic(config, tmp_path):
+    import numpy as np
+    import paddle
+
+    for run in ("a", "b"):
+        assert _train(config, tmp_path / run) == 0
+    a = paddle.load(str(tmp_path / "a/train/model.pdparams"))
+    b = paddle.load(str(tmp_path / "b/train/model.pdparams"))
+    assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+
+
+def test_train_refuses_a_compressed_entry(registry, tmp_path, capsys):
+    from stages.train import main
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(resolve(registry, "mobilenetv1-quant_post", "tiny")), encoding="utf-8")
+    assert main(["--config", str(path), "--out", str(tmp_path / "o"), "--metrics", str(tmp_path / "m")]) == 1
+    assert "trains classification baselines" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_reports_a_missing_dataset(config, tmp_path, capsys):
+    from stages.train import main
+
+    cfg = json.loads(config.read_text())
+    cfg["data"] = str(tmp_path / "nowhere")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg), encoding="utf-8")
+    assert main(["--config", str(path), "--out", str(tmp_path / "o"), "--metrics", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nowhere: no such directory" in err[0]
