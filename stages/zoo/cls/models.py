@@ -63,3 +63,11 @@ def build(arch: dict[str, Any]):
     ctor, _ = constructor(arch["name"], arch.get("scale") or 1.0)
     with paddle.utils.unique_name.guard():
         return getattr(runtime.ppcls_backbones(), ctor)(class_num=arch["classes"])
+
+
+def build_from(info: dict[str, Any]):
+    """The model that ``model.json`` (written by the train stage) describes, without weights."""
+    import paddle
+
+    with paddle.utils.unique_name.guard():
+        return getattr(runtime.ppcls_backbones(), info["constructor"])(class_num=info["classes"])
