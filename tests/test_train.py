@@ -77,3 +77,23 @@ def test_train_reports_a_missing_dataset(config, tmp_path, capsys):
     assert main(["--config", str(path), "--out", str(tmp_path / "o"), "--metrics", str(tmp_path / "m")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nowhere: no such directory" in err[0]
+
+
+def test_recalibrate_bn_reaches_paddleclas_batchnorm(embedded):
+    """PaddleClas builds with the legacy paddle.nn.BatchNorm: its statistics must be re-estimated too."""
+    import numpy as np
+    import paddle
+
+    from stages.zoo.cls import data, fit, models
+    from stages.zoo.datasets import load
+
+    model = models.build({"name": "MobileNetV1", "scale": 0.25, "classes": 10})
+    norms = [m for m in model.sublayers() if isinstance(m, paddle.nn.BatchNorm)]
+    assert norms and float(np.abs(norms[0]._mean.numpy()).sum()) == 0.0
+    images = data.ImageSet(load("imagenet", embedded["root"] / "cls", "train"), 32)
+    fit.recalibrate_bn(model, images, batches=1, batch_size=12, rng=np.random.default_rng(0))
+    x, _ = next(images.batches(12))
+    with paddle.no_grad():  # one batch with momentum 0: the running mean is that batch's mean
+        first = model.conv.conv(paddle.to_tensor(x)).numpy()
+    assert np.allclose(norms[0]._mean.numpy(), first.mean(axis=(0, 2, 3)), atol=1e-5)
+    assert norms[0]._momentum == 0.9

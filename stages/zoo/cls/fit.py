@@ -38,7 +38,9 @@ def recalibrate_bn(model: Any, data: ImageSet, batches: int, batch_size: int, rn
     """
     import paddle
 
-    norms = [m for m in model.sublayers() if isinstance(m, paddle.nn.layer.norm._BatchNormBase)]
+    # PaddleClas builds with the legacy paddle.nn.BatchNorm, which is not a _BatchNormBase
+    kinds = (paddle.nn.layer.norm._BatchNormBase, paddle.nn.BatchNorm)
+    norms = [m for m in model.sublayers() if isinstance(m, kinds)]
     saved = [m._momentum for m in norms]
     model.train()
     with paddle.no_grad():
