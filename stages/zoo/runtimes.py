@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 
 
-def paddle_predictor(prefix: Path, threads: int):
+def paddle_predictor(prefix: Path, threads: int, int8: bool = False):
     """A Paddle Inference predictor for ``<prefix>.pdmodel`` / ``.pdiparams`` on the CPU with oneDNN.
+
+    ``int8`` runs a quantized model's int8 kernels (oneDNN int8), as PaddleSlim's PTQ/QAT models run.
 
     Returns:
         A callable ``batch -> first output``.
@@ -18,6 +20,8 @@ def paddle_predictor(prefix: Path, threads: int):
     config = inference.Config(str(prefix) + ".pdmodel", str(prefix) + ".pdiparams")
     config.disable_gpu()
     config.enable_mkldnn()  # 25x faster than without on a batch (../shared/STACK.md)
+    if int8:
+        config.enable_mkldnn_int8()
     config.set_cpu_math_library_num_threads(threads)
     config.disable_glog_info()
     predictor = inference.create_predictor(config)

@@ -1,0 +1,1 @@
+"""Compression methods on PaddleSlim: quantization, pruning, distillation, NAS."""

@@ -1,0 +1,35 @@
+"""Post-training quantization of an exported classifier: a smaller model that runs as int8."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from stages.zoo.resolve import resolve
+
+
+def test_quant_post_writes_a_smaller_int8_model(registry, embedded, tmp_path):
+    from stages.export import main as export_main
+    from stages.train import main as train_main
+    from stages.zoo.cls import data
+    from stages.zoo.compress.ptq import quant_post
+    from stages.zoo.datasets import load
+    from stages.zoo.runtimes import paddle_predictor
+
+    cfg = resolve(registry, "mobilenetv1", "tiny")
+    cfg["data"] = str(embedded["root"] / "cls")
+    cfg["run"].update(epochs=1, batch_size=4)
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    assert train_main(["--config", str(tmp_path / "config.json"), "--out", str(tmp_path / "train"),
+                       "--metrics", str(tmp_path / "metrics")]) == 0
+    assert export_main(["--model", str(tmp_path / "train"), "--out", str(tmp_path / "fp32")]) == 0
+    calib = data.ImageSet(load("imagenet", embedded["root"] / "cls", "train"), 32)
+    for out in ("int8", "int8_again"):
+        quant_post(tmp_path / "fp32", tmp_path / out, lambda: (x for x, _ in calib.batches(4)), batch_nums=2)
+    fp32, int8 = (tmp_path / d / "inference.pdiparams" for d in ("fp32", "int8"))
+    assert int8.stat().st_size < 0.4 * fp32.stat().st_size  # int8 weights: a quarter, plus scales
+    assert int8.read_bytes() == (tmp_path / "int8_again/inference.pdiparams").read_bytes()
+    x, _ = next(calib.batches(6))
+    scores = paddle_predictor(tmp_path / "int8/inference", threads=2, int8=True)(x)
+    assert scores.shape == (6, 10) and np.isfinite(scores).all()
