@@ -68,8 +68,8 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
             live.next_step()
             print(" ".join(f"{k} {v:.4g}" for k, v in figures.items()))
 
-        final = fit.fit(model, train_set, val_set, run["epochs"], run["lr"], run["batch_size"],
-                        config["train"].get("lr_schedule") or "piecewise", rng, log)
+        kind = run.get("lr_schedule") or config["train"].get("lr_schedule") or "piecewise"
+        final = fit.fit(model, train_set, val_set, run, kind, rng, log)
     ctor, width = models.constructor(arch["name"], arch.get("scale") or 1.0)
     paddle.save(model.state_dict(), str(out / "model.pdparams"))
     write_json(out / "model.json", {"constructor": ctor, "width": width, "classes": arch["classes"],

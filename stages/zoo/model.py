@@ -211,6 +211,9 @@ class ProfileSettings:
     lr: float = 0.01
     finetune_epochs: Optional[int] = None
     calib_batches: int = 4
+    optimizer: Literal["momentum", "adamw"] = "momentum"
+    warmup_epochs: float = 0.0
+    lr_schedule: Optional[Literal["piecewise", "cosine"]] = None  # overrides the recipe's, in this profile
 
 
 @dataclass(frozen=True)

@@ -54,23 +54,38 @@ def recalibrate_bn(model: Any, data: ImageSet, batches: int, batch_size: int, rn
         m._momentum = momentum
 
 
-def schedule(kind: str, lr: float, epochs: int, steps_per_epoch: int):
-    """Paddle LR schedule: ``piecewise`` (x0.1 at 1/3 and 2/3 of training) or ``cosine``."""
+def schedule(kind: str, lr: float, epochs: int, steps_per_epoch: int, warmup_epochs: float = 0.0):
+    """Paddle LR schedule: ``piecewise`` (x0.1 at 1/3 and 2/3 of training) or ``cosine``, after a
+    linear warm-up from lr/10 over ``warmup_epochs``."""
     import paddle
 
     total = max(1, epochs * steps_per_epoch)
     if kind == "cosine":
-        return paddle.optimizer.lr.CosineAnnealingDecay(lr, T_max=total)
-    bounds = [max(1, total // 3), max(2, 2 * total // 3)]
-    return paddle.optimizer.lr.PiecewiseDecay(bounds, [lr, lr * 0.1, lr * 0.01])
+        sched = paddle.optimizer.lr.CosineAnnealingDecay(lr, T_max=total)
+    else:
+        bounds = [max(1, total // 3), max(2, 2 * total // 3)]
+        sched = paddle.optimizer.lr.PiecewiseDecay(bounds, [lr, lr * 0.1, lr * 0.01])
+    warmup = int(warmup_epochs * steps_per_epoch)
+    return paddle.optimizer.lr.LinearWarmup(sched, warmup, lr / 10, lr) if warmup else sched
 
 
-def fit(model: Any, train: ImageSet, val: ImageSet, epochs: int, lr: float, batch_size: int, kind: str,
-        rng: np.random.Generator, log: Optional[Log] = None, loss_fn: Optional[Callable] = None,
-        shift: int = 2, weight_decay: float = 4e-5) -> dict[str, float]:
-    """Train with momentum SGD; after each epoch evaluate on ``val`` and ``log`` the figures.
+def optimizer(kind: str, sched, parameters, weight_decay: float):
+    """``momentum`` (SGD 0.9, L2 decay, PaddleClas' ImageNet recipe) or ``adamw`` (decoupled decay)."""
+    import paddle
+
+    if kind == "adamw":
+        return paddle.optimizer.AdamW(sched, parameters=parameters, weight_decay=weight_decay)
+    return paddle.optimizer.Momentum(sched, momentum=0.9, parameters=parameters,
+                                     weight_decay=paddle.regularizer.L2Decay(weight_decay))
+
+
+def fit(model: Any, train: ImageSet, val: ImageSet, run: dict[str, Any], kind: str, rng: np.random.Generator,
+        log: Optional[Log] = None, loss_fn: Optional[Callable] = None, shift: int = 2) -> dict[str, float]:
+    """Train; after each epoch evaluate on ``val`` and ``log`` the figures.
 
     Args:
+        run: The profile's run settings (epochs, lr, batch_size, optimizer, warmup_epochs).
+        kind: LR schedule, ``piecewise`` or ``cosine``.
         loss_fn: ``(model, x, y) -> loss``; default cross-entropy (distillation passes its own).
 
     Returns:
@@ -79,10 +94,11 @@ def fit(model: Any, train: ImageSet, val: ImageSet, epochs: int, lr: float, batc
     import paddle
     from tqdm import tqdm
 
+    epochs, batch_size = run["epochs"], run["batch_size"]
     steps = -(-len(train) // batch_size)
-    sched = schedule(kind, lr, epochs, steps)
-    opt = paddle.optimizer.Momentum(sched, momentum=0.9, parameters=model.parameters(),
-                                    weight_decay=paddle.regularizer.L2Decay(weight_decay))
+    sched = schedule(kind, run["lr"], epochs, steps, run.get("warmup_epochs") or 0.0)
+    adamw = run.get("optimizer") == "adamw"
+    opt = optimizer(run.get("optimizer") or "momentum", sched, model.parameters(), 1e-4 if adamw else 4e-5)
     loss_fn = loss_fn or (lambda m, x, y: paddle.nn.functional.cross_entropy(m(x), y))
     figures: dict[str, float] = {}
     for epoch in range(epochs):
