@@ -6,6 +6,7 @@ import contextlib
 import io
 import statistics
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,7 +42,8 @@ def model_stats(model: Any, input_size: int) -> dict[str, float]:
     """
     import paddle
 
-    with contextlib.redirect_stdout(io.StringIO()):  # paddle.flops prints its table
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():  # it prints a table, warns per op
+        warnings.simplefilter("ignore")
         macs = int(paddle.flops(model, [1, 3, input_size, input_size], print_detail=False))
     params = int(sum(int(np.prod(p.shape)) for p in model.parameters()))
     return {"params": params, "params_m": params / 1e6, "macs": macs, "gflops": 2 * macs / 1e9}

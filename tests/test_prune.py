@@ -1,0 +1,34 @@
+"""Uniform channel pruning with PaddleSlim: a physically smaller model at the FLOPs target."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("criterion", ["l1_norm", "geometry_median"])
+def test_uniform_pruning_meets_a_flops_target(criterion):
+    import paddle
+
+    from stages.zoo.bench import model_stats
+    from stages.zoo.cls import models
+    from stages.zoo.compress.prune import prune_uniform
+
+    model = models.build({"name": "MobileNetV1", "scale": 0.25, "classes": 10})
+    before = model_stats(model, 32)
+    got = prune_uniform(model, 32, target=0.5, criterion=criterion)
+    after = model_stats(model, 32)
+    assert got["flops_reduction"] == pytest.approx(0.5, abs=0.03)
+    assert after["macs"] == got["macs_after"] and after["params"] < 0.7 * before["params"]
+    assert 0.2 < got["ratio"] < 0.5
+    assert model(paddle.randn([2, 3, 32, 32])).shape == [2, 10]
+
+
+def test_uniform_pruning_with_a_given_ratio_and_bad_arguments():
+    from stages.zoo.cls import models
+    from stages.zoo.compress.prune import prune_uniform
+
+    model = models.build({"name": "ResNet18", "scale": 1.0, "classes": 10})
+    got = prune_uniform(model, 32, ratio=0.5)  # residual groups pruned together
+    assert got["ratio"] == 0.5 and 0.6 < got["flops_reduction"] < 0.8
+    with pytest.raises(ValueError, match="exactly one"):
+        prune_uniform(model, 32, ratio=0.5, target=0.5)
