@@ -58,3 +58,26 @@ def test_onnx_int8_is_smaller_and_runs(registry, embedded, tmp_path):
     int8 = onnx_session(tmp_path / "int8.onnx", 2)(x)
     assert int8.shape == fp32.shape == (6, 10) and np.isfinite(int8).all()
     # (accuracy of the int8 artifact against fp32 is the benchmark stage's figure, on a trained model)
+
+
+def test_quant_aware_training_saves_an_int8_model(embedded, tmp_path):
+    import paddle
+
+    from stages.zoo.cls import data, fit, models
+    from stages.zoo.compress.qat import prepare, save_int8
+    from stages.zoo.datasets import load
+    from stages.zoo.runtimes import paddle_predictor
+
+    images = data.ImageSet(load("imagenet", embedded["root"] / "cls", "train"), 32)
+    model = models.build({"name": "MobileNetV1", "scale": 0.25, "classes": 10})
+    paddle.jit.save(model, str(tmp_path / "fp32/inference"),
+                    input_spec=[paddle.static.InputSpec([None, 3, None, None], "float32", "x")])
+    quanter = prepare(model)
+    run = {"epochs": 1, "batch_size": 4, "lr": 1e-3, "optimizer": "adamw", "warmup_epochs": 0.0}
+    figures = fit.fit(model, images, images, run, "cosine", np.random.default_rng(0))
+    assert np.isfinite(figures["train_loss"])
+    save_int8(quanter, model, tmp_path / "int8")
+    fp32, int8 = (tmp_path / d / "inference.pdiparams" for d in ("fp32", "int8"))
+    assert int8.stat().st_size < 0.4 * fp32.stat().st_size
+    x, _ = next(images.batches(3))
+    assert paddle_predictor(tmp_path / "int8/inference", threads=2, int8=True)(x).shape == (3, 10)
