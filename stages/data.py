@@ -9,14 +9,13 @@ folder beside ``--out`` and moved into place at the end, so a killed run leaves 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 from stages.zoo import runtime
+from stages.zoo.io import staged_dirs
 
 
 def _progress(items, total: int, desc: str):
@@ -69,15 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     synth = params.datasets[args.name]
     start = time.perf_counter()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=args.out.parent, prefix=f".{args.out.name}."))
-    try:
+    with staged_dirs(args.out) as (tmp,):
         pools = Pools.load(params.seed, params.holdout)
         records = BUILDERS[synth.format](tmp, args.name, synth, pools, params.seed, _progress)
-        shutil.rmtree(args.out, ignore_errors=True)
-        tmp.rename(args.out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     print(_summary(args.name, synth.format, records, time.perf_counter() - start))
     return 0
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from stages.zoo import runtime
-from stages.zoo.io import write_json
+from stages.zoo.io import staged_dirs, write_json
 
 TOLERANCE = 1e-3  # absolute, on logits; conversion differences seen here are ~2.5e-5
 
@@ -73,17 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.model / name).is_file():
             print(f"{args.model / name}: missing (expected the train stage's output)", file=sys.stderr)
             return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=args.out.parent, prefix=f".{args.out.name}."))
     try:
-        figures = export(args.model, tmp, args.threads)
-        shutil.rmtree(args.out, ignore_errors=True)
-        tmp.rename(args.out)
+        with staged_dirs(args.out) as (tmp,):
+            figures = export(args.model, tmp, args.threads)
     except ValueError as err:
         print(f"{args.model}: {err}", file=sys.stderr)
         return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     print(f"exported {args.model} -> {args.out}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     return 0
 

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from stages.zoo import runtime
-from stages.zoo.io import write_json
+from stages.zoo.io import staged_dirs, write_json
 
 
 def _pretrained(model, source: str | None) -> None:
@@ -102,19 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.config}: entry '{config['name']}': key 'task': the train stage trains classification "
               "baselines", file=sys.stderr)
         return 1
-    staging = [Path(tempfile.mkdtemp(dir=p.parent, prefix=f".{p.name}.")) for p in (args.out, args.metrics)
-               if p.parent.mkdir(parents=True, exist_ok=True) is None]
     try:
-        figures = train(config, *staging)
-        for tmp, final in zip(staging, (args.out, args.metrics)):
-            shutil.rmtree(final, ignore_errors=True)
-            tmp.rename(final)
+        with staged_dirs(args.out, args.metrics) as staging:
+            figures = train(config, *staging)
     except (DatasetError, UnsupportedArch) as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
-    finally:
-        for tmp in staging:
-            shutil.rmtree(tmp, ignore_errors=True)
     print(f"trained {config['name']}: top1 {figures['top1']:.2f} top5 {figures['top5']:.2f} "
           f"in {figures['seconds']} s -> {args.out}")
     return 0

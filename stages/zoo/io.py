@@ -1,11 +1,14 @@
-"""Files written so that a killed run leaves the old file or none, never half of one."""
+"""Files and folders written so that a killed run leaves the old ones or none, never half of one."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -16,3 +19,24 @@ def write_json(path: Path, data: dict) -> None:
         json.dump(data, f, indent=2, ensure_ascii=False, sort_keys=True)
         f.write("\n")
     os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def staged_dirs(*finals: Path) -> Iterator[list[Path]]:
+    """Temporary folders beside ``finals``, moved into their place only if the block succeeds.
+
+    A killed or failed run leaves the old folders (or none), never half-written ones; the
+    temporary folders are removed either way.
+    """
+    staging = []
+    try:
+        for final in finals:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            staging.append(Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.")))
+        yield staging
+        for tmp, final in zip(staging, finals):
+            shutil.rmtree(final, ignore_errors=True)
+            tmp.rename(final)
+    finally:
+        for tmp in staging:
+            shutil.rmtree(tmp, ignore_errors=True)
