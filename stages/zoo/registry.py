@@ -142,10 +142,15 @@ def load_or_report(root: Path) -> Registry | None:
     try:
         return load_registry(root)
     except Invalid as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(err.problems)} problem(s) in {root}/", file=sys.stderr)
+        report(err, f"{root}/")
         return None
+
+
+def report(err: Invalid, where: str) -> None:
+    """Print each problem on its own line to stderr, then their count in ``where``."""
+    for problem in err.problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(err.problems)} problem(s) in {where}", file=sys.stderr)
 
 
 def _load_one(cls: type, path: Path, rel, problems: list[Problem]) -> Any:

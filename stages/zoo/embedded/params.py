@@ -119,14 +119,10 @@ def load_data_params(path: Path) -> DataParams:
 
 def load_data_or_report(path: Path) -> DataParams | None:
     """Load ``params/data.yaml``, or print each problem on its own line to stderr and return None."""
-    import sys
-
-    from ..registry import Invalid
+    from ..registry import Invalid, report
 
     try:
         return load_data_params(path)
     except Invalid as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(err.problems)} problem(s) in {path}", file=sys.stderr)
+        report(err, str(path))
         return None
