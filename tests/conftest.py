@@ -47,3 +47,27 @@ def embedded(tmp_path_factory):
     records = {name: (s.format, BUILDERS[s.format](root / name, name, s, pools, params.seed))
                for name, s in small.items()}
     return {"root": root, "params": params, "pools": pools, "records": records}
+
+
+@pytest.fixture(scope="session")
+def tiny_model(registry, embedded, tmp_path_factory):
+    """mobilenetv1 trained one epoch on the small embedded set and exported, once per run.
+
+    Returns:
+        A folder with config.json, train/ and metrics/ (train stage) and export/ (export stage).
+    """
+    import json
+
+    from stages.export import main as export_main
+    from stages.train import main as train_main
+    from stages.zoo.resolve import resolve
+
+    root = tmp_path_factory.mktemp("tiny_model")
+    cfg = resolve(registry, "mobilenetv1", "tiny")
+    cfg["data"] = str(embedded["root"] / "cls")
+    cfg["run"].update(epochs=1, batch_size=4)
+    (root / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    assert train_main(["--config", str(root / "config.json"), "--out", str(root / "train"),
+                       "--metrics", str(root / "metrics")]) == 0
+    assert export_main(["--model", str(root / "train"), "--out", str(root / "export")]) == 0
+    return root

@@ -6,29 +6,11 @@ import json
 
 import pytest
 
-from stages.zoo.resolve import resolve
 
-
-@pytest.fixture(scope="module")
-def exported(registry, embedded, tmp_path_factory):
-    from stages.export import main as export_main
-    from stages.train import main as train_main
-
-    root = tmp_path_factory.mktemp("bench")
-    cfg = resolve(registry, "mobilenetv1", "tiny")
-    cfg["data"] = str(embedded["root"] / "cls")
-    cfg["run"].update(epochs=1, batch_size=4)
-    (root / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    assert train_main(["--config", str(root / "config.json"), "--out", str(root / "train"),
-                       "--metrics", str(root / "metrics")]) == 0
-    assert export_main(["--model", str(root / "train"), "--out", str(root / "export")]) == 0
-    return root
-
-
-def test_benchmark_writes_flat_figures_with_provenance(exported):
+def test_benchmark_writes_flat_figures_with_provenance(tiny_model, tmp_path):
     from stages.benchmark import main
 
-    out = exported / "benchmark.json"
+    exported, out = tiny_model, tmp_path / "benchmark.json"
     assert main(["--config", str(exported / "config.json"), "--model", str(exported / "train"),
                  "--export", str(exported / "export"), "--out", str(out), "--threads", "1",
                  "--min-seconds", "0.01"]) == 0
@@ -46,7 +28,8 @@ def test_benchmark_writes_flat_figures_with_provenance(exported):
     assert figures["cpu_count"] >= 1 and figures["commit"] and figures["val_images"] == 6
 
 
-def test_benchmark_without_an_export(exported, tmp_path, capsys):
+def test_benchmark_without_an_export(tiny_model, tmp_path, capsys):
+    exported = tiny_model
     from stages.benchmark import main
 
     assert main(["--config", str(exported / "config.json"), "--model", str(exported / "train"),

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
-from stages.zoo.resolve import resolve
 
-
-def test_quant_post_writes_a_smaller_int8_model(registry, embedded, tmp_path):
-    from stages.export import main as export_main
-    from stages.train import main as train_main
+def test_quant_post_writes_a_smaller_int8_model(embedded, tiny_model, tmp_path):
     from stages.zoo.cls import data
     from stages.zoo.compress.ptq import quant_post
     from stages.zoo.datasets import load
     from stages.zoo.runtimes import paddle_predictor
 
-    cfg = resolve(registry, "mobilenetv1", "tiny")
-    cfg["data"] = str(embedded["root"] / "cls")
-    cfg["run"].update(epochs=1, batch_size=4)
-    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    assert train_main(["--config", str(tmp_path / "config.json"), "--out", str(tmp_path / "train"),
-                       "--metrics", str(tmp_path / "metrics")]) == 0
-    assert export_main(["--model", str(tmp_path / "train"), "--out", str(tmp_path / "fp32")]) == 0
     calib = data.ImageSet(load("imagenet", embedded["root"] / "cls", "train"), 32)
     for out in ("int8", "int8_again"):
-        quant_post(tmp_path / "fp32", tmp_path / out, lambda: (x for x, _ in calib.batches(4)), batch_nums=2)
-    fp32, int8 = (tmp_path / d / "inference.pdiparams" for d in ("fp32", "int8"))
+        quant_post(tiny_model / "export", tmp_path / out, lambda: (x for x, _ in calib.batches(4)), batch_nums=2)
+    fp32, int8 = tiny_model / "export/inference.pdiparams", tmp_path / "int8/inference.pdiparams"
     assert int8.stat().st_size < 0.4 * fp32.stat().st_size  # int8 weights: a quarter, plus scales
     assert int8.read_bytes() == (tmp_path / "int8_again/inference.pdiparams").read_bytes()
     x, _ = next(calib.batches(6))
@@ -35,26 +22,18 @@ def test_quant_post_writes_a_smaller_int8_model(registry, embedded, tmp_path):
     assert scores.shape == (6, 10) and np.isfinite(scores).all()
 
 
-def test_onnx_int8_is_smaller_and_runs(registry, embedded, tmp_path):
-    from stages.export import main as export_main
-    from stages.train import main as train_main
+def test_onnx_int8_is_smaller_and_runs(embedded, tiny_model, tmp_path):
     from stages.zoo.cls import data
     from stages.zoo.compress.onnx_int8 import quantize_onnx
     from stages.zoo.datasets import load
     from stages.zoo.runtimes import onnx_session
 
-    cfg = resolve(registry, "mobilenetv1", "tiny")
-    cfg["data"] = str(embedded["root"] / "cls")
-    cfg["run"].update(epochs=1, batch_size=4)
-    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    assert train_main(["--config", str(tmp_path / "config.json"), "--out", str(tmp_path / "train"),
-                       "--metrics", str(tmp_path / "metrics")]) == 0
-    assert export_main(["--model", str(tmp_path / "train"), "--out", str(tmp_path / "fp32")]) == 0
     calib = data.ImageSet(load("imagenet", embedded["root"] / "cls", "train"), 32)
-    quantize_onnx(tmp_path / "fp32/model.onnx", tmp_path / "int8.onnx", lambda: (x for x, _ in calib.batches(4)), 2)
-    assert (tmp_path / "int8.onnx").stat().st_size < 0.5 * (tmp_path / "fp32/model.onnx").stat().st_size
+    fp32_onnx = tiny_model / "export/model.onnx"
+    quantize_onnx(fp32_onnx, tmp_path / "int8.onnx", lambda: (x for x, _ in calib.batches(4)), 2)
+    assert (tmp_path / "int8.onnx").stat().st_size < 0.5 * fp32_onnx.stat().st_size
     x, _ = next(calib.batches(6))
-    fp32 = onnx_session(tmp_path / "fp32/model.onnx", 2)(x)
+    fp32 = onnx_session(fp32_onnx, 2)(x)
     int8 = onnx_session(tmp_path / "int8.onnx", 2)(x)
     assert int8.shape == fp32.shape == (6, 10) and np.isfinite(int8).all()
     # (accuracy of the int8 artifact against fp32 is the benchmark stage's figure, on a trained model)
