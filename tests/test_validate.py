@@ -33,7 +33,7 @@ def _set(entry: str, dotted: str, value):
 
 def _duplicate_across_files(data):
     copy = dict(data["entries"]["yolov3_darknet53-coco"])
-    data["baselines"]["mobilenetv1"] = data["entries"]["mobilenetv1"] = copy
+    data["detection"]["baselines"]["mobilenetv1"] = data["entries"]["mobilenetv1"] = copy
 
 
 CASES = {
@@ -62,10 +62,16 @@ CASES = {
                             lambda d: d["published"]["resnet18"][0].update(top1="71%"),
                             "params/zoo/classification.yaml", "resnet18", "published[0].top1", "expected a number"),
     "base under baselines": ("zoo/classification.yaml",
-                             lambda d: d["baselines"].update({"mobilenetv1-quant_post":
-                                                              d["compressed"].pop("mobilenetv1-quant_post")}),
+                             lambda d: d["classification"]["baselines"].update(
+                                 {"mobilenetv1-quant_post": d["classification"]["compressed"].pop("mobilenetv1-quant_post")}),
                              "params/zoo/classification.yaml", "mobilenetv1-quant_post", "base",
                              "belong under 'compressed'"),
+    "teacher under compressed": ("zoo/classification.yaml",
+                                 lambda d: d["classification"]["compressed"].update(
+                                     {"resnet50-distill_resnet101":
+                                      d["classification"]["distilled"].pop("resnet50-distill_resnet101")}),
+                                 "params/zoo/classification.yaml", "resnet50-distill_resnet101", "method.distill",
+                                 "belong under 'distilled'"),
     "entries not the union": ("zoo/classification.yaml", lambda d: d["entries"].pop("resnet18"),
                               "params/zoo/classification.yaml", "-", "entries", "must be exactly"),
     "data: unknown key": ("data.yaml", lambda d: d["datasets"]["cls"].update(colour="red"),

@@ -188,9 +188,7 @@ def _load_entries(root: Path, rel, problems: list[Problem]) -> tuple[dict[str, E
                 where.at("published").fail(f"published values belong in {rel(pub_path)}")
             elif isinstance(raw, dict) and key in published:
                 raw = {**raw, "published": published[key]}
-            if isinstance(raw, dict) and (roles[key] == "compressed") != ("base" in raw):
-                where.at("base").fail("entries with a base belong under 'compressed', entries without one "
-                                      f"under 'baselines' (this one is under {roles[key]!r})")
+            _check_role(raw, roles[key], where)
             if isinstance(raw, dict) and "task" in raw and raw["task"] != path.stem:
                 where.at("task").fail(f"entry of task {raw['task']!r} must be declared in "
                                       f"params/zoo/{raw['task']}.yaml")
@@ -202,33 +200,49 @@ def _load_entries(root: Path, rel, problems: list[Problem]) -> tuple[dict[str, E
     return entries, files
 
 
-_SECTIONS = ("baselines", "compressed")
+def _check_role(raw: Any, role: str, where: Where) -> None:
+    """An entry's section matches it: a base means compressed or distilled, a teacher means distilled."""
+    if not isinstance(raw, dict):
+        return
+    if (role != "baselines") != ("base" in raw):
+        where.at("base").fail("entries with a base belong under 'compressed' or 'distilled', entries without "
+                              f"one under 'baselines' (this one is under {role!r})")
+    method = raw.get("method")
+    teacher = isinstance(method, dict) and isinstance(method.get("distill"), dict)
+    if "base" in raw and teacher != (role == "distilled"):
+        where.at("method.distill").fail("entries distilled from a teacher belong under 'distilled', the other "
+                                        f"compressed entries under 'compressed' (this one is under {role!r})")
+
+
+_SECTIONS = ("baselines", "compressed", "distilled")
 
 
 def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict, dict[str, str]]:
     """Entries of a zoo file and the section of each.
 
-    A zoo file has ``baselines`` and ``compressed`` mappings and ``entries``, their union by a YAML
-    merge key (``<<: [*baselines, *compressed]``), so that dvc.yaml can loop over each role and
-    over all without any entry written twice.
+    A zoo file has one mapping under its task's name holding ``baselines``, ``compressed`` and
+    ``distilled``, and ``entries``, their union by a YAML merge key, so that dvc.yaml can loop over
+    one task's role (``${classification.baselines}``) and over every entry without writing any twice.
     """
     data = read_yaml(path, name, problems)
     if data is None:
         return {}, {}
-    if not isinstance(data, dict) or set(data) != {*_SECTIONS, "entries"} or \
-            not all(isinstance(data[k], (dict, type(None))) for k in data):
-        problems.append(Problem(name, "-", "-", "expected top-level mappings 'baselines', 'compressed' and "
-                                                "'entries' (entries: {<<: [*baselines, *compressed]})"))
+    task = path.stem
+    sections = data.get(task) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or set(data) != {task, "entries"} or not isinstance(sections, dict) or \
+            set(sections) != set(_SECTIONS) or not all(isinstance(v, (dict, type(None))) for v in sections.values()):
+        problems.append(Problem(name, "-", "-", f"expected '{task}:' with mappings {', '.join(_SECTIONS)}, and "
+                                                "'entries: {<<: [*baselines, *compressed, *distilled]}'"))
         return {}, {}
     declared, roles = {}, {}
     for section in _SECTIONS:
-        for key, raw in (data[section] or {}).items():
+        for key, raw in (sections[section] or {}).items():
             if key in roles:
                 problems.append(Problem(name, str(key), "-", f"declared under both {roles[key]} and {section}"))
             declared[key], roles[str(key)] = raw, section
-    if dict(data["entries"] or {}) != declared:
-        problems.append(Problem(name, "-", "entries", "must be exactly the baselines and compressed entries: "
-                                                      "'<<: [*baselines, *compressed]' and nothing else"))
+    if not isinstance(data["entries"], (dict, type(None))) or dict(data["entries"] or {}) != declared:
+        problems.append(Problem(name, "-", "entries", "must be exactly the baselines, compressed and distilled "
+                                                      "entries: '<<: [*baselines, *compressed, *distilled]'"))
     return declared, roles
 
 
