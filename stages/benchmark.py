@@ -1,7 +1,7 @@
 """Stage `benchmark@<entry>`: measure a classifier's exported artifacts; flat JSON with provenance.
 
-    python -m stages.benchmark --config models/ENTRY/config.json --model models/ENTRY/train \
-        --export models/ENTRY/export [--int8 models/ENTRY/int8] --out metrics/ENTRY/benchmark.json
+    python -m stages.benchmark --config models/ENTRY/config.json --model models/ENTRY/model \
+        --export models/ENTRY/export --out metrics/ENTRY/benchmark.json
 
 Accuracy is that of each exported artifact (not of the training-time model). Latency is per runtime
 and thread count (default 1, 2, 4; ``cpu_count`` is recorded, so a figure with more threads than
@@ -30,10 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
     parser.add_argument("--model", type=Path, required=True, help="train/compress output (model.json, weights)")
     parser.add_argument("--export", type=Path, required=True, help="export stage output (fp32)")
-    parser.add_argument("--int8", type=Path, help="int8 artifacts (inference.* and model.onnx), if any")
     parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4])
-    parser.add_argument("--min-seconds", type=float, default=1.0, help="timing per latency figure")
+    parser.add_argument("--min-seconds", type=float, help="timing per latency figure (default: the profile's)")
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
@@ -41,24 +40,27 @@ def main(argv: list[str] | None = None) -> int:
 
     from stages.zoo.cls import data, models
     from stages.zoo.cls.measure import measure
-    from stages.zoo.datasets import DatasetError, load
+    from stages.zoo.datasets import DatasetError
     from stages.zoo.provenance import provenance
 
     needed = [args.model / "model.json", args.model / "model.pdparams", args.export / "inference.pdmodel",
-              args.export / "model.onnx"] + ([args.int8 / "inference.pdmodel"] if args.int8 else [])
+              args.export / "model.onnx"]
+    int8 = args.export / "int8" if (args.export / "int8").is_dir() else None  # a quantized entry's
+    needed += [int8 / "inference.pdmodel", int8 / "model.onnx"] if int8 else []
     missing = [p for p in needed if not p.is_file()]
     if missing:
         print(f"{missing[0]}: missing (expected the train/compress and export stages' outputs)", file=sys.stderr)
         return 1
     try:
-        crop = 1.0 if config["profile"] == "tiny" else 0.875
-        val = data.ImageSet(load(config["dataset"], config["data"], "val"), config["arch"]["input"], crop)
+        val = data.split(config, "val")
     except DatasetError as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
-    model = models.build_from(json.loads((args.model / "model.json").read_text(encoding="utf-8")))
+    info = json.loads((args.model / "model.json").read_text(encoding="utf-8"))
+    model = models.build_from(info)
     model.set_state_dict(paddle.load(str(args.model / "model.pdparams")))
-    figures = measure(config, model, args.export, args.int8, val, args.threads, args.min_seconds)
+    seconds = args.min_seconds if args.min_seconds is not None else config["run"]["bench_seconds"]
+    figures = measure(config, model, args.export, int8, val, args.threads, seconds, info.get("pruned"))
     figures.update(entry=config["name"], profile=config["profile"], dataset=config["dataset"],
                    val_images=len(val), **provenance(config["threads"]))
     write_json(args.out, figures)

@@ -1,10 +1,14 @@
-"""Stage `export@<entry>`: a trained classifier as a Paddle inference model and as ONNX (fp32).
+"""Stage `export@<entry>`: a classifier as a Paddle inference model and as ONNX, fp32 and int8.
 
-    python -m stages.export --model models/ENTRY/train --out models/ENTRY/export
+    python -m stages.export --config models/ENTRY/config.json --model models/ENTRY/model \
+        --out models/ENTRY/export
 
-Writes ``inference.pdmodel`` + ``inference.pdiparams`` (paddle.jit.save, old IR), ``model.onnx``
-(paddle2onnx) and ``export.json``: the largest absolute difference of each runtime's scores from the
-training-time model on a fixed batch (it must be small, or the export failed).
+``--model`` is the train or compress stage's folder. Writes ``inference.pdmodel`` +
+``inference.pdiparams`` (paddle.jit.save, old IR), ``model.onnx`` (paddle2onnx) and ``export.json``:
+the largest absolute difference of each runtime's scores from the training-time model on a fixed
+batch (it must be small, or the export failed). For a quantized entry (the model folder has
+``int8/``): ``int8/`` with the Paddle int8 model and ``int8/model.onnx``, ONNX Runtime's static
+quantization of the fp32 ONNX calibrated on the same train batches.
 """
 
 from __future__ import annotations
@@ -18,6 +22,24 @@ from stages.zoo import runtime
 from stages.zoo.io import staged_dirs, write_json
 
 TOLERANCE = 1e-3  # absolute, on logits; conversion differences seen here are ~2.5e-5
+
+
+def export_int8(config: dict, model_dir: Path, out: Path) -> dict:
+    """Copy the Paddle int8 model and make the ONNX int8 one; returns their weight dtypes."""
+    import shutil
+
+    import onnx
+
+    from stages.zoo.cls import data
+    from stages.zoo.compress.onnx_int8 import quantize_onnx
+
+    shutil.copytree(model_dir / "int8", out / "int8")
+    run = config["run"]
+    train = data.split(config, "train")
+    quantize_onnx(out / "model.onnx", out / "int8" / "model.onnx",
+                  lambda: (x for x, _ in train.batches(run["batch_size"])), run["calib_batches"])
+    weights = onnx.load(str(out / "int8" / "model.onnx")).graph.initializer
+    return {"onnx_int8_initializers": sum(w.data_type == onnx.TensorProto.INT8 for w in weights)}
 
 
 def export(model_dir: Path, out: Path, threads: int) -> dict:
@@ -62,19 +84,25 @@ def main(argv: list[str] | None = None) -> int:
         0 on success, 1 when the model folder is incomplete or the exports disagree.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, required=True, help="train stage output folder")
+    parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
+    parser.add_argument("--model", type=Path, required=True, help="train or compress stage output folder")
     parser.add_argument("--out", type=Path, required=True, help="folder for the exported artifacts")
-    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    runtime.setup(args.threads)
+    config = json.loads(args.config.read_text(encoding="utf-8"))
+    runtime.setup(config["threads"])
+    from stages.zoo.datasets import DatasetError
+
     for name in ("model.json", "model.pdparams"):
         if not (args.model / name).is_file():
-            print(f"{args.model / name}: missing (expected the train stage's output)", file=sys.stderr)
+            print(f"{args.model / name}: missing (expected the train or compress stage's output)", file=sys.stderr)
             return 1
     try:
         with staged_dirs(args.out) as (tmp,):
-            figures = export(args.model, tmp, args.threads)
-    except ValueError as err:
+            figures = export(args.model, tmp, config["threads"])
+            if (args.model / "int8").is_dir():
+                figures.update(export_int8(config, args.model, tmp))
+                write_json(tmp / "export.json", figures)
+    except (ValueError, DatasetError) as err:
         print(f"{args.model}: {err}", file=sys.stderr)
         return 1
     print(f"exported {args.model} -> {args.out}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))

@@ -1,6 +1,6 @@
 """Stage `train@<entry>`: train a classification baseline on its profile's data.
 
-    python -m stages.train --config models/ENTRY/config.json --out models/ENTRY/train \
+    python -m stages.train --config models/ENTRY/config.json --out models/ENTRY/model \
         --metrics metrics/ENTRY/train
 
 Reads the resolved config (stage resolve). Writes ``--out``: model.pdparams, model.json (the
@@ -41,33 +41,19 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     """Train the entry of ``config`` and write its outputs; returns the final figures."""
     import numpy as np
     import paddle
-    from dvclive import Live
-
     from stages.zoo.cls import data as cls_data
     from stages.zoo.cls import fit, models
-    from stages.zoo.datasets import load
     from stages.zoo.provenance import provenance
 
     run, arch = config["run"], config["arch"]
     paddle.seed(config["seed"])
     rng = np.random.default_rng(config["seed"])
-    crop = 1.0 if config["profile"] == "tiny" else 0.875
-    train_set = cls_data.ImageSet(load(config["dataset"], config["data"], "train"), arch["input"], crop)
-    val_set = cls_data.ImageSet(load(config["dataset"], config["data"], "val"), arch["input"], crop)
+    train_set, val_set = cls_data.split(config, "train"), cls_data.split(config, "val")
     model = models.build(arch)
     if config["profile"] == "full":
         _pretrained(model, config["train"].get("pretrain"))
     start = time.perf_counter()
-    with Live(dir=str(metrics), save_dvc_exp=False, dvcyaml=None) as live:
-        def log(figures: dict) -> None:
-            for key, value in figures.items():
-                if key != "epoch":
-                    live.log_metric(key, value)
-            live.next_step()
-            print(" ".join(f"{k} {v:.4g}" for k, v in figures.items()))
-
-        kind = run.get("lr_schedule") or config["train"].get("lr_schedule") or "piecewise"
-        final = fit.fit(model, train_set, val_set, run, kind, rng, log)
+    final = fit.fit_logged(model, train_set, val_set, run, fit.schedule_kind(config), rng, metrics)
     ctor, width = models.constructor(arch["name"], arch.get("scale") or 1.0)
     paddle.save(model.state_dict(), str(out / "model.pdparams"))
     write_json(out / "model.json", {"constructor": ctor, "width": width, "classes": arch["classes"],

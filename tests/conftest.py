@@ -69,5 +69,6 @@ def tiny_model(registry, embedded, tmp_path_factory):
     (root / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
     assert train_main(["--config", str(root / "config.json"), "--out", str(root / "train"),
                        "--metrics", str(root / "metrics")]) == 0
-    assert export_main(["--model", str(root / "train"), "--out", str(root / "export")]) == 0
+    assert export_main(["--config", str(root / "config.json"), "--model", str(root / "train"),
+                        "--out", str(root / "export")]) == 0
     return root

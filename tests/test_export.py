@@ -16,9 +16,10 @@ def test_export_agrees_with_the_trained_model(tiny_model):
     assert not [d for d in metadata.distributions() if d.metadata["Name"] == "onnx_graphsurgeon"]
 
 
-def test_export_without_a_trained_model(tmp_path, capsys):
+def test_export_without_a_trained_model(tiny_model, tmp_path, capsys):
     from stages.export import main
 
-    assert main(["--model", str(tmp_path / "none"), "--out", str(tmp_path / "export")]) == 1
-    assert "model.json: missing (expected the train stage's output)" in capsys.readouterr().err
+    assert main(["--config", str(tiny_model / "config.json"), "--model", str(tmp_path / "none"),
+                 "--out", str(tmp_path / "export")]) == 1
+    assert "model.json: missing (expected the train or compress stage's output)" in capsys.readouterr().err
     assert not (tmp_path / "export").exists()

@@ -33,7 +33,8 @@ def _set(entry: str, dotted: str, value):
 
 def _duplicate_across_files(data):
     copy = dict(data["entries"]["yolov3_darknet53-coco"])
-    data["detection"]["baselines"]["mobilenetv1"] = data["entries"]["mobilenetv1"] = copy
+    data["detection"]["baselines"]["mobilenetv1"] = data["detection"]["entries"]["mobilenetv1"] = copy
+    data["entries"]["mobilenetv1"] = copy
 
 
 CASES = {
@@ -72,6 +73,13 @@ CASES = {
                                       d["classification"]["distilled"].pop("resnet50-distill_resnet101")}),
                                  "params/zoo/classification.yaml", "resnet50-distill_resnet101", "method.distill",
                                  "belong under 'distilled'"),
+    "NAS entry under compressed": ("zoo/classification.yaml",
+                                   lambda d: d["classification"]["compressed"].update(
+                                       {"mobilenetv2-sanas": d["classification"]["searched"].pop("mobilenetv2-sanas")})
+                                   or d["classification"]["entries"].update(
+                                       {"mobilenetv2-sanas": d["entries"]["mobilenetv2-sanas"]}),
+                                   "params/zoo/classification.yaml", "mobilenetv2-sanas", "method",
+                                   "belong under 'searched'"),
     "entries not the union": ("zoo/classification.yaml", lambda d: d["entries"].pop("resnet18"),
                               "params/zoo/classification.yaml", "-", "entries", "must be exactly"),
     "data: unknown key": ("data.yaml", lambda d: d["datasets"]["cls"].update(colour="red"),

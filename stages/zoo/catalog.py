@@ -36,12 +36,14 @@ class ArchSpec:
         library: Toolkit that provides it (paddleclas, ppdet, paddleseg, paddleslim).
         backbones: Allowed backbone names; empty when the architecture takes none.
         variants: Allowed values of ``arch.variant`` (None is always allowed).
+        min_input: Smallest input size it runs at (the tiny profile's input is raised to it).
     """
 
     tasks: tuple[str, ...]
     library: str
     backbones: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
+    min_input: int | None = None
 
 
 _CLS = ("classification",)
@@ -49,13 +51,15 @@ _CLASSIFIERS = (
     "MobileNetV1", "MobileNetV2", "MobileNetV3_large", "MobileNetV3_small", "ShuffleNetV2",
     "ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet50_vd", "ResNet101_vd",
     "DarkNet53", "Xception41", "Xception65", "DenseNet121", "DenseNet161", "DenseNet201",
-    "HRNet_W18_C", "AlexNet",
+    "HRNet_W18_C",
 )
 _RCNN_BACKBONES = ("ResNet18", "ResNet50", "ResNet50_vd", "ResNet101", "ResNet101_vd", "HRNet_W18_C",
                    "MobileNetV3_large")
 
 ARCHS: dict[str, ArchSpec] = {
     **{name: ArchSpec(_CLS, "paddleclas") for name in _CLASSIFIERS},
+    # PaddleClas' AlexNet flattens a fixed 256x6x6 map into its first FC layer: 224-pixel inputs only
+    "AlexNet": ArchSpec(_CLS, "paddleclas", min_input=224),
     # DARTS evaluation network (CIFAR-10 genotype), from PaddleSlim's DARTS search space.
     "DARTS": ArchSpec(_CLS, "paddleslim"),
     "YOLOv3": ArchSpec(("detection",), "ppdet",

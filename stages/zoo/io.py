@@ -26,12 +26,15 @@ def staged_dirs(*finals: Path) -> Iterator[list[Path]]:
     """Temporary folders beside ``finals``, moved into their place only if the block succeeds.
 
     A killed or failed run leaves the old folders (or none), never half-written ones; the
-    temporary folders are removed either way.
+    temporary folders are removed either way, and those a killed run (kill -9) left are removed by
+    the next run.
     """
     staging = []
     try:
         for final in finals:
             final.parent.mkdir(parents=True, exist_ok=True)
+            for stale in final.parent.glob(f".{final.name}.*"):
+                shutil.rmtree(stale, ignore_errors=True)
             staging.append(Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.")))
         yield staging
         for tmp, final in zip(staging, finals):

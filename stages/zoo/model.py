@@ -209,7 +209,12 @@ class ProfileSettings:
     epochs: Optional[int] = None
     batch_size: int = 32
     lr: float = 0.01
+    train_images: Optional[int] = None  # a fixed random part of the train split (all when null)
     finetune_epochs: Optional[int] = None
+    finetune_lr: Optional[float] = None
+    search_iters: int = 20  # auto pruning: candidates the annealing controller proposes
+    bench_seconds: float = 1.0  # timing per latency figure (after warm-up, at least bench_runs runs)
+    bench_runs: int = 30
     calib_batches: int = 4
     optimizer: Literal["momentum", "adamw"] = "momentum"
     warmup_epochs: float = 0.0

@@ -204,25 +204,35 @@ def _check_role(raw: Any, role: str, where: Where) -> None:
     """An entry's section matches it: a base means compressed or distilled, a teacher means distilled."""
     if not isinstance(raw, dict):
         return
+    method, arch = raw.get("method"), raw.get("arch")
+    searched = (isinstance(method, dict) and method.get("nas") is not None) or \
+        (isinstance(arch, dict) and catalog.ARCHS.get(arch.get("name")) is not None
+         and catalog.ARCHS[arch["name"]].library == "paddleslim")
+    if searched != (role == "searched"):
+        where.at("method").fail("entries found by NAS (a nas method or a search-space architecture) belong "
+                                f"under 'searched', the others not (this one is under {role!r})")
+    if role == "searched":
+        return
     if (role != "baselines") != ("base" in raw):
         where.at("base").fail("entries with a base belong under 'compressed' or 'distilled', entries without "
                               f"one under 'baselines' (this one is under {role!r})")
-    method = raw.get("method")
     teacher = isinstance(method, dict) and isinstance(method.get("distill"), dict)
     if "base" in raw and teacher != (role == "distilled"):
         where.at("method.distill").fail("entries distilled from a teacher belong under 'distilled', the other "
                                         f"compressed entries under 'compressed' (this one is under {role!r})")
 
 
-_SECTIONS = ("baselines", "compressed", "distilled")
+_SECTIONS = ("baselines", "compressed", "distilled", "searched")
 
 
 def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict, dict[str, str]]:
     """Entries of a zoo file and the section of each.
 
-    A zoo file has one mapping under its task's name holding ``baselines``, ``compressed`` and
-    ``distilled``, and ``entries``, their union by a YAML merge key, so that dvc.yaml can loop over
-    one task's role (``${classification.baselines}``) and over every entry without writing any twice.
+    A zoo file has one mapping under its task's name holding ``baselines``, ``compressed``,
+    ``distilled`` and ``searched`` (NAS), and ``entries``, the union of the first three (what the
+    build stages loop over) by a YAML merge key; the top-level ``entries`` adds ``searched``, so that dvc.yaml can loop over one task's role (``${classification.baselines}``), over one
+    task (``${classification.entries}``) and over every task's entries (``${entries}``, merged across
+    the files) without any entry written twice.
     """
     data = read_yaml(path, name, problems)
     if data is None:
@@ -230,9 +240,11 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
     task = path.stem
     sections = data.get(task) if isinstance(data, dict) else None
     if not isinstance(data, dict) or set(data) != {task, "entries"} or not isinstance(sections, dict) or \
-            set(sections) != set(_SECTIONS) or not all(isinstance(v, (dict, type(None))) for v in sections.values()):
-        problems.append(Problem(name, "-", "-", f"expected '{task}:' with mappings {', '.join(_SECTIONS)}, and "
-                                                "'entries: {<<: [*baselines, *compressed, *distilled]}'"))
+            set(sections) != {*_SECTIONS, "entries"} or \
+            not all(isinstance(v, (dict, type(None))) for v in sections.values()):
+        problems.append(Problem(name, "-", "-", f"expected '{task}:' with mappings {', '.join(_SECTIONS)} and "
+                                                "'entries: &entries {<<: [*baselines, *compressed, *distilled]}', "
+                                                "and 'entries: {<<: [*entries, *searched]}'"))
         return {}, {}
     declared, roles = {}, {}
     for section in _SECTIONS:
@@ -240,9 +252,12 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
             if key in roles:
                 problems.append(Problem(name, str(key), "-", f"declared under both {roles[key]} and {section}"))
             declared[key], roles[str(key)] = raw, section
-    if not isinstance(data["entries"], (dict, type(None))) or dict(data["entries"] or {}) != declared:
-        problems.append(Problem(name, "-", "entries", "must be exactly the baselines, compressed and distilled "
-                                                      "entries: '<<: [*baselines, *compressed, *distilled]'"))
+    built = {k: v for k, v in declared.items() if roles[str(k)] != "searched"}
+    for key, entries, want in (("entries", data["entries"], declared), (f"{task}.entries", sections["entries"], built)):
+        if not isinstance(entries, (dict, type(None))) or dict(entries or {}) != want:
+            problems.append(Problem(name, "-", key, "must be exactly " + (
+                "every entry: '<<: [*entries, *searched]'" if key == "entries" else
+                "the baselines, compressed and distilled entries: '<<: [*baselines, *compressed, *distilled]'")))
     return declared, roles
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from . import catalog
 from .model import Entry
 from .registry import Registry
 
@@ -50,6 +51,7 @@ def resolve(registry: Registry, name: str, profile: str | None = None) -> dict[s
     arch = _plain(entry.arch)
     if profile != "full":  # the embedded data sets the input size, width and class count
         arch.update({k: getattr(run, k) for k in ("input", "scale", "classes") if getattr(run, k) is not None})
+        arch["input"] = max(arch["input"], catalog.ARCHS[entry.arch.name].min_input or 0)  # AlexNet
     train = {k: v for k, v in _plain(family.train).items() if v is not None}
     train.update({k: v for k, v in _plain(entry.train).items() if v is not None})
     method = _plain(entry.method)

@@ -44,6 +44,15 @@ class ImageSet:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def subset(self, n: int | None, seed: int) -> "ImageSet":
+        """At most ``n`` images, a fixed random choice for ``seed`` (all of them when ``n`` is None)."""
+        if n is None or n >= len(self):
+            return self
+        keep = np.sort(np.random.default_rng(seed).permutation(len(self))[:n])
+        part = object.__new__(ImageSet)
+        part.images, part.labels = self.images[keep], self.labels[keep]
+        return part
+
     def batches(self, batch_size: int, rng: np.random.Generator | None = None,
                 shift: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """NCHW float32 normalised batches; with ``rng``: shuffled, and shifted up to ``shift`` px."""
@@ -63,3 +72,17 @@ def _shifted(images: np.ndarray, rng: np.random.Generator, shift: int) -> np.nda
     padded = np.pad(images, ((0, 0), (shift, shift), (shift, shift), (0, 0)), mode="edge")
     dy, dx = rng.integers(0, 2 * shift + 1, size=(2, n))
     return np.stack([padded[i, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+
+
+def split(config: dict, name: str) -> ImageSet:
+    """Split ``name`` of a resolved config's dataset at its input size; ``train`` is cut to the
+    profile's ``train_images``. Eval crop: the whole image in the tiny profile, 0.875 at paper scale.
+
+    Raises:
+        DatasetError: The dataset is missing or malformed (one line).
+    """
+    from ..datasets import load
+
+    crop = 1.0 if config["profile"] == "tiny" else 0.875
+    images = ImageSet(load(config["dataset"], config["data"], name), config["arch"]["input"], crop)
+    return images.subset(config["run"].get("train_images"), config["seed"]) if name == "train" else images

@@ -118,3 +118,34 @@ def fit(model: Any, train: ImageSet, val: ImageSet, run: dict[str, Any], kind: s
         if log:
             log(figures)
     return figures
+
+
+def fit_logged(model: Any, train: ImageSet, val: ImageSet, run: dict[str, Any], kind: str, rng: np.random.Generator,
+               metrics: Any, loss_fn: Optional[Callable] = None) -> dict[str, float]:
+    """:func:`fit`, logging every epoch's figures with dvclive into the folder ``metrics``
+    (``dvc plots show`` draws them)."""
+    from dvclive import Live
+
+    with Live(dir=str(metrics), save_dvc_exp=False, dvcyaml=None) as live:
+        def log(figures: dict) -> None:
+            for key, value in figures.items():
+                if key != "epoch":
+                    live.log_metric(key, value)
+            live.next_step()
+            print(" ".join(f"{k} {v:.4g}" for k, v in figures.items()))
+
+        return fit(model, train, val, run, kind, rng, log, loss_fn)
+
+
+def log_once(metrics: Any, figures: dict[str, float]) -> None:
+    """Log ``figures`` as a single dvclive step into the folder ``metrics``."""
+    from dvclive import Live
+
+    with Live(dir=str(metrics), save_dvc_exp=False, dvcyaml=None) as live:
+        for key, value in figures.items():
+            live.log_metric(key, value)
+
+
+def schedule_kind(config: dict[str, Any]) -> str:
+    """The LR schedule of a resolved config: the profile's, else the recipe's, else piecewise."""
+    return config["run"].get("lr_schedule") or config["train"].get("lr_schedule") or "piecewise"

@@ -35,18 +35,24 @@ def artifacts(export: Path, int8: Path | None) -> dict[str, tuple[Callable[[int]
     return found
 
 
-def paper_stats(config: dict[str, Any], int8: bool) -> dict[str, float]:
-    """Parameters, GFLOPs and size of the entry's paper-scale architecture (uncompressed weights)."""
+def paper_stats(config: dict[str, Any], int8: bool, pruned: dict[str, float] | None = None) -> dict[str, float]:
+    """Parameters, GFLOPs and size of the entry's paper-scale architecture after the same compression:
+    pruned by the same per-weight ratios (the names match: same layers, built the same way), int8
+    weights at one byte."""
+    from ..compress.prune import apply_ratios
     from . import models
 
     paper = config["paper_arch"]
-    stats = model_stats(models.build(paper), paper["input"])
+    model = models.build(paper)
+    if pruned:
+        apply_ratios(model, paper["input"], pruned)
+    stats = model_stats(model, paper["input"])
     return {"paper_params_m": stats["params_m"], "paper_gflops": stats["gflops"], "paper_input": paper["input"],
             "paper_size_mb": stats["params"] * (1 if int8 else 4) / MIB}
 
 
 def measure(config: dict[str, Any], model: Any, export: Path, int8: Path | None, val: ImageSet,
-            threads: list[int], min_seconds: float) -> dict[str, Any]:
+            threads: list[int], min_seconds: float, pruned: dict[str, float] | None = None) -> dict[str, Any]:
     """Every figure of one entry (see the module docstring)."""
     figures: dict[str, Any] = {}
     sizes = {"profile": config["arch"]["input"], "paper": config["paper_arch"]["input"]}
@@ -60,11 +66,12 @@ def measure(config: dict[str, Any], model: Any, export: Path, int8: Path | None,
             run = factory(t)
             for label, px in sizes.items():
                 batch = np.random.default_rng(0).standard_normal((1, 3, px, px)).astype(np.float32)
-                for key, value in latency(run, batch, min_seconds=min_seconds).items():
+                timed = latency(run, batch, min_runs=config["run"].get("bench_runs", 30), min_seconds=min_seconds)
+                for key, value in timed.items():
                     figures[f"{name}_t{t}_{label}_{key}"] = value
     main = "paddle_int8" if int8 is not None else "paddle_fp32"
     figures.update(top1=figures[f"{main}_top1"], top5=figures[f"{main}_top5"], size_mb=figures[f"{main}_size_mb"])
     stats = model_stats(model, sizes["profile"])
     figures.update(params_m=stats["params_m"], macs=stats["macs"], gflops=stats["gflops"])
-    figures.update(paper_stats(config, int8 is not None))
+    figures.update(paper_stats(config, int8 is not None, pruned))
     return figures

@@ -66,8 +66,17 @@ def build(arch: dict[str, Any]):
 
 
 def build_from(info: dict[str, Any]):
-    """The model that ``model.json`` (written by the train stage) describes, without weights."""
+    """The model that ``model.json`` (train or compress stage) describes, without weights.
+
+    A pruned model is the constructor's, pruned again by the recorded per-weight ratios: the
+    filter counts (not which filters) depend only on the ratios, and the weights are loaded after.
+    """
     import paddle
 
     with paddle.utils.unique_name.guard():
-        return getattr(runtime.ppcls_backbones(), info["constructor"])(class_num=info["classes"])
+        model = getattr(runtime.ppcls_backbones(), info["constructor"])(class_num=info["classes"])
+    if info.get("pruned"):
+        from ..compress.prune import apply_ratios
+
+        apply_ratios(model, info["input"], info["pruned"])
+    return model

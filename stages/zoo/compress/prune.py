@@ -6,7 +6,8 @@ dependent layers itself (depthwise convolutions, batch norms, residual groups).
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 from ..bench import model_stats
 
@@ -59,3 +60,120 @@ def prune_uniform(model: Any, input_size: int, ratio: float | None = None, targe
     _pruner(model, input_size, criterion).prune_vars({n: ratio for n in prunable(model)}, [0])
     after = model_stats(model, input_size)["macs"]
     return {"ratio": ratio, "macs_before": before, "macs_after": after, "flops_reduction": 1 - after / before}
+
+
+def apply_ratios(model: Any, input_size: int, ratios: dict[str, float]) -> None:
+    """Prune ``model`` in place by per-weight filter ratios (how a saved pruned model is rebuilt)."""
+    _pruner(model, input_size, "l1_norm").prune_vars(dict(ratios), [0])
+
+
+def sensitivities(model: Any, input_size: int, evaluate: Callable[[], float], criterion: str = "l1_norm",
+                  workdir: Path | None = None) -> dict[str, dict[str, float]]:
+    """PaddleSlim's sensitivity analysis: the relative metric loss of pruning each weight alone by
+    10%, 20%, ... 90% of its filters (``{weight: {ratio: loss}}``)."""
+    import tempfile
+
+    pruner = _pruner(model, input_size, criterion)
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:  # PaddleSlim checkpoints its progress as a pickle
+        found = pruner.sensitive(eval_func=evaluate, sen_file=str(Path(tmp) / "sensitivities.pickle"),
+                                 target_vars=prunable(model))
+    return {name: {f"{float(r):.1f}": float(loss) for r, loss in sorted(by.items())} for name, by in found.items()}
+
+
+TIE = 1e-3  # loss added per unit of ratio, so that flat sensitivities still order the ratios
+
+
+def _monotone(by_ratio: dict[str, float]) -> dict[float, float]:
+    """Sensitivities as PaddleSlim's threshold search needs them: non-decreasing in the ratio.
+
+    Measured losses can fall as the ratio grows (noise; a model near chance gains from pruning), and
+    with losses <= 0 everywhere every threshold picks 90% for every weight, far past the FLOPs
+    target. The running maximum plus a small tie-break keeps the search continuous.
+    """
+    out, envelope = {}, 0.0
+    for ratio in sorted(by_ratio, key=float):
+        envelope = max(envelope, by_ratio[ratio])
+        out[float(ratio)] = envelope + TIE * float(ratio)
+    return out
+
+
+def prune_sensitive(model: Any, input_size: int, found: dict[str, dict[str, float]], target: float,
+                    criterion: str = "l1_norm", steps: int = 30) -> dict[str, Any]:
+    """Prune by the ratios that ``found`` sensitivities give for a FLOPs reduction target.
+
+    As PaddleSlim's ``get_ratios_by_sensitivity``: one loss threshold for every weight, each weight
+    pruned by the largest ratio whose loss stays under it (interpolated, PaddleSlim's own
+    ``_get_ratios_by_loss``), the threshold bisected until the FLOPs match. PaddleSlim's bisection
+    stops as soon as two thresholds give the same FLOPs, which it does at once on flat
+    sensitivities; this one bisects between the smallest and largest loss instead.
+
+    Returns:
+        ``ratios`` per weight, ``threshold``, ``macs_before``, ``macs_after`` and ``flops_reduction``.
+    """
+    before = model_stats(model, input_size)["macs"]
+    pruner = _pruner(model, input_size, criterion)
+    sens = {name: _monotone(by) for name, by in found.items()}
+    losses = [v for by in sens.values() for v in by.values()]
+    low, high = min(losses) - TIE, max(losses)
+
+    def reduction(threshold: float) -> tuple[float, dict[str, float]]:
+        ratios = {n: float(r) for n, r in pruner._get_ratios_by_loss(sens, threshold).items()}
+        plan = pruner.prune_vars(ratios, [0])
+        value = 1 - model_stats(model, input_size)["macs"] / before
+        plan.restore(model)
+        return value, ratios
+
+    for _ in range(steps):
+        mid = (low + high) / 2
+        low, high = (mid, high) if reduction(mid)[0] < target else (low, mid)
+    achieved, ratios = reduction(high)  # the smallest threshold found that reaches the target
+    pruner.prune_vars(ratios, [0])
+    after = model_stats(model, input_size)["macs"]
+    return {"ratios": ratios, "threshold": high, "macs_before": before, "macs_after": after,
+            "flops_reduction": 1 - after / before}
+
+
+RATIO_STEP = 0.05  # auto pruning searches ratios on this grid, up to MAX_RATIO
+MAX_RATIO = 0.9
+
+
+def search_ratios(model: Any, input_size: int, evaluate: Callable[[], float], target: float, iters: int,
+                  criterion: str = "l1_norm", seed: int = 0) -> dict[str, Any]:
+    """Auto pruning: PaddleSlim's simulated-annealing controller (``SAController``, as its AutoPruner)
+    searches per-weight ratios that remove at least ``target`` of the MACs, rewarded by ``evaluate``
+    of the pruned model without fine-tuning. Starts from the uniform ratio for the target.
+
+    Returns:
+        ``ratios`` (the best found) and ``trace``: one record per iteration (tokens, reduction, reward).
+    """
+    import numpy as np
+
+    from .. import runtime
+
+    runtime.shim_paddle()
+    from paddleslim.common import SAController
+
+    names = prunable(model)
+    base = model_stats(model, input_size)["macs"]
+    steps = int(round(MAX_RATIO / RATIO_STEP))
+    start = int(np.ceil(uniform_ratio_for(model, input_size, target, criterion) / RATIO_STEP))
+
+    np.random.seed(seed)  # SAController draws its mutations from numpy's global generator
+    # PaddleSlim 2.6's SAController no longer applies its constrain_func: a candidate under the
+    # target is rejected here, with reward -1 and no evaluation
+    controller = SAController(range_table=([0] * len(names), [steps + 1] * len(names)), reduce_rate=0.85,
+                              init_tokens=[min(start, steps)] * len(names))
+    trace, best = [], (-1.0, None)
+    tokens = controller._current_tokens
+    for it in range(iters):
+        pruner = _pruner(model, input_size, criterion)
+        pruner.prune_vars({n: t * RATIO_STEP for n, t in zip(names, tokens)}, [0])
+        achieved = 1 - model_stats(model, input_size)["macs"] / base
+        reward = float(evaluate()) if achieved >= target else -1.0
+        pruner.restore()
+        trace.append({"iter": it, "tokens": [int(t) for t in tokens], "flops_reduction": achieved, "reward": reward})
+        if reward > best[0]:
+            best = (reward, list(tokens))
+        controller.update(tokens, reward, it)
+        tokens = controller.next_tokens()
+    return {"ratios": {n: t * RATIO_STEP for n, t in zip(names, best[1])}, "trace": trace}

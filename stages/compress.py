@@ -1,0 +1,198 @@
+"""Stages `compress@<entry>` and `distill@<entry>`: a compressed classifier made from its base with PaddleSlim.
+
+    python -m stages.compress --config models/ENTRY/config.json --base models/BASE/model \
+        [--teacher models/TEACHER/model] --out models/ENTRY/model --metrics metrics/ENTRY/compress
+
+The entry's method runs in the order prune -> distill -> quantize:
+
+- prune: ``uniform`` (one ratio, found for the FLOPs target), ``sensitive`` (PaddleSlim's sensitivity
+  analysis, written to ``--metrics``/sensitivity.json, and the ratios it gives for the target),
+  ``auto`` (ratios searched by simulated annealing, the trace in search.json) or ``fixed`` ratios;
+  with the ``l1_norm`` or FPGM (``geometry_median``) criterion; then fine-tuning;
+- distill: without pruning the student is trained from scratch as its base was, plus the teacher's
+  loss (so it compares with the base); after pruning it is the fine-tuning loss;
+- quantize: ``post`` (quant_post, calibrated on the train split) or ``aware`` (QAT fine-tuning); the
+  Paddle int8 model goes to ``--out``/int8 (the export stage adds its ONNX int8 twin).
+
+``--out`` gets model.json / model.pdparams (the float model: pruned ratios recorded in model.json so
+the export and benchmark stages rebuild it) and config.json; ``--metrics`` gets compress.json with
+provenance and, when the method trains, the dvclive curves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from stages.zoo import runtime
+from stages.zoo.io import staged_dirs, write_json
+
+SEARCH_IMAGES = 500  # train images scoring a pruning candidate (sensitivity, auto search)
+
+
+def _load(model_dir: Path) -> tuple[Any, dict]:
+    """The model saved in a train/compress output folder, and its model.json."""
+    import paddle
+
+    from stages.zoo.cls import models
+
+    info = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    model = models.build_from(info)
+    model.set_state_dict(paddle.load(str(model_dir / "model.pdparams")))
+    return model, info
+
+
+def _prune(model: Any, spec: dict, config: dict, score, metrics: Path) -> dict:
+    """Prune ``model`` in place as ``spec`` says; returns the figures (``ratios`` among them)."""
+    from stages.zoo.compress import prune
+
+    size, criterion, target = config["arch"]["input"], spec["criterion"], spec["target_flops_reduction"]
+    strategy = spec["strategy"]
+    if strategy == "uniform":
+        done = prune.prune_uniform(model, size, ratio=spec["ratio"], target=None if spec["ratio"] else target,
+                                   criterion=criterion)
+        return {**done, "ratios": {n: done["ratio"] for n in prune.prunable(model)}}
+    if strategy == "sensitive":
+        found = prune.sensitivities(model, size, score, criterion)
+        write_json(metrics / "sensitivity.json", found)
+        return prune.prune_sensitive(model, size, found, target, criterion)
+    if strategy == "auto":
+        search = prune.search_ratios(model, size, score, target, config["run"]["search_iters"], criterion,
+                                     config["seed"])
+        write_json(metrics / "search.json", {"trace": search["trace"]})
+        ratios = search["ratios"]
+    else:  # fixed: the entry's own list, one ratio per prunable weight in order
+        ratios = dict(zip(prune.prunable(model), spec["ratios"]))
+    before = prune.model_stats(model, size)["macs"]
+    prune.apply_ratios(model, size, ratios)
+    after = prune.model_stats(model, size)["macs"]
+    return {"ratios": ratios, "macs_before": before, "macs_after": after, "flops_reduction": 1 - after / before}
+
+
+def _quant_post(model: Any, quant: dict, config: dict, train, out: Path) -> None:
+    """PaddleSlim quant_post of the float model, calibrated on ``calib_batches`` train batches."""
+    import tempfile
+
+    import paddle
+
+    from stages.zoo.compress.ptq import quant_post
+
+    run = config["run"]
+    with tempfile.TemporaryDirectory(dir=out) as fp32:
+        model.eval()
+        paddle.jit.save(model, str(Path(fp32) / "inference"),
+                        input_spec=[paddle.static.InputSpec([None, 3, None, None], "float32", "x")])
+        quant_post(Path(fp32), out, lambda: (x for x, _ in train.batches(run["batch_size"])),
+                   run["calib_batches"], quant["algo"], quant["weight_bits"], quant["activation_bits"],
+                   tuple(quant["not_quant_pattern"]))
+
+
+def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics: Path) -> dict:
+    """Apply the entry's method to its base and write the outputs; returns compress.json's figures."""
+    import numpy as np
+    import paddle
+
+    from stages.zoo.cls import data, fit, models
+    from stages.zoo.compress import distill, qat
+
+    run, method = config["run"], config["method"]
+    paddle.seed(config["seed"])
+    rng = np.random.default_rng(config["seed"])
+    train, val = data.split(config, "train"), data.split(config, "val")
+    probe = train.subset(SEARCH_IMAGES, config["seed"] + 1)
+    model, info = _load(base)
+    figures: dict[str, Any] = {"base_top1": fit.evaluate(model, val)["top1"]}
+    epochs = 0
+    if method["distill"] and not method["prune"]:
+        model, epochs = models.build(config["arch"]), run["epochs"]  # a fresh student, the base's schedule
+    if method["prune"]:
+        done = _prune(model, method["prune"], config, lambda: fit.evaluate(model, probe)["top1"], metrics)
+        info["pruned"] = done["ratios"]
+        figures.update({k: v for k, v in done.items() if k != "ratios"})
+        figures["pruned_top1_before_finetune"] = fit.evaluate(model, val)["top1"]
+        epochs = run["finetune_epochs"]
+    loss_fn = None
+    if method["distill"]:
+        spec = method["distill"]
+        loss_fn = distill.loss_fn(_load(teacher)[0], spec["strategy"], spec["temperature"], spec["weight"])
+    if epochs:
+        lr = run["lr"] if method["distill"] and not method["prune"] else run["finetune_lr"]
+        fit.fit_logged(model, train, val, {**run, "epochs": epochs, "lr": lr}, fit.schedule_kind(config), rng,
+                       metrics / "curves", loss_fn)
+    figures["float_top1"] = fit.evaluate(model, val)["top1"]
+    if not epochs:  # one point, so that every compressed entry has the curves dvc.yaml declares
+        fit.log_once(metrics / "curves", {"val_top1": figures["float_top1"]})
+    paddle.save(model.state_dict(), str(out / "model.pdparams"))  # the float model, before quantization
+    quant = method["quant"]
+    if quant:
+        (out / "int8").mkdir()
+        if quant["kind"] == "post":
+            _quant_post(model, quant, config, train, out / "int8")
+        else:
+            quanter = qat.prepare(model, quant["weight_bits"], quant["activation_bits"])
+            fit.fit_logged(model, train, val, {**run, "epochs": run["finetune_epochs"], "lr": run["finetune_lr"],
+                                               "warmup_epochs": 0.0}, "cosine", rng, metrics / "curves")
+            figures["qat_top1"] = fit.evaluate(model, val)["top1"]
+            qat.save_int8(quanter, model, out / "int8")
+    write_json(out / "model.json", info)
+    write_json(out / "config.json", config)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Compress one entry; outputs appear only when it finished.
+
+    Returns:
+        0 on success, 1 on a bad config, input folder or dataset (one line on stderr).
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
+    parser.add_argument("--base", type=Path, required=True, help="the base entry's train output")
+    parser.add_argument("--teacher", type=Path, help="the teacher entry's train output (distillation)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the compressed model")
+    parser.add_argument("--metrics", type=Path, required=True, help="folder for compress.json and curves")
+    args = parser.parse_args(argv)
+    config = json.loads(args.config.read_text(encoding="utf-8"))
+    runtime.setup(config["threads"])
+    from stages.zoo.datasets import DatasetError
+    from stages.zoo.provenance import provenance
+
+    where = f"{args.config}: entry '{config['name']}'"
+    problem = _check(config, args)
+    if problem:
+        print(f"{where}: {problem}", file=sys.stderr)
+        return 1
+    start = time.perf_counter()
+    try:
+        with staged_dirs(args.out, args.metrics) as (out, metrics):
+            figures = compress(config, args.base, args.teacher, out, metrics)
+            figures.update(seconds=round(time.perf_counter() - start, 1), **provenance(config["threads"]))
+            write_json(metrics / "compress.json", figures)
+    except DatasetError as err:
+        print(f"{where}: {err}", file=sys.stderr)
+        return 1
+    print(f"compressed {config['name']}: float top1 {figures['float_top1']:.2f} (base {figures['base_top1']:.2f}) "
+          f"in {figures['seconds']} s -> {args.out}")
+    return 0
+
+
+def _check(config: dict, args: argparse.Namespace) -> str | None:
+    """Why this stage cannot run ``config`` with these folders, or None."""
+    method = config["method"]
+    if config["task"] != "classification" or config["base"] is None or method["nas"]:
+        return "key 'method': the compress stage makes pruned, distilled and quantized classifiers from a base"
+    if bool(method["distill"]) != (args.teacher is not None):
+        return "key 'method.distill': give --teacher exactly for a distilled entry"
+    for folder in [args.base] + ([args.teacher] if args.teacher else []):
+        for name in ("model.json", "model.pdparams"):
+            if not (folder / name).is_file():
+                return f"{folder / name}: missing (expected the train stage's output)"
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""End to end through DVC in a temporary copy of the repository: one classification entry per method.
+
+The copy's profile is cut down (a few dozen images, one epoch) so the slice runs in minutes; the
+stages, params layout and dvc.yaml are the repository's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SLICE = {  # entry -> method it stands for
+    "mobilenetv1-quant_post": "post-training quantization",
+    "mobilenetv1-quant_aware": "quant-aware training",
+    "mobilenetv1-prune_uniform50": "uniform pruning",
+    "mobilenetv1-prune_sensitive30": "sensitivity pruning",
+    "resnet34-prune_auto55": "auto pruning",
+    "mobilenetv1-distill_resnet50_vd": "distillation",
+}
+BASELINES = ["mobilenetv1", "resnet34", "resnet50_vd"]
+pytestmark = pytest.mark.slow
+
+
+def _copy(dest: Path, **profile) -> Path:
+    """The repository's files (tracked and new, not ignored) in ``dest``, as a fresh git repository,
+    with the tiny classification profile changed by ``profile`` and a small embedded cls dataset."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    path = dest / "params/defaults/classification.yaml"
+    defaults = yaml.safe_load(path.read_text(encoding="utf-8"))
+    defaults["profiles"]["tiny"].update(profile)
+    path.write_text(yaml.safe_dump(defaults), encoding="utf-8")
+    path = dest / "params/data.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["datasets"]["cls"].update(train=160, val=50)
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
+        subprocess.run(cmd, cwd=dest, check=True)
+    return dest
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def _dvc(repo: Path, *args: str) -> str:
+    done = subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=repo, env=_env(),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def sliced(tmp_path_factory):
+    repo = _copy(tmp_path_factory.mktemp("zoo"), train_images=48, epochs=1, batch_size=16, finetune_epochs=1,
+                 calib_batches=2, search_iters=3, bench_seconds=0.01, bench_runs=2)
+    targets = [f"benchmark@{name}" for name in [*BASELINES, *SLICE]]
+    log = _dvc(repo, "repro", *targets)
+    return repo, targets, log
+
+
+def _metrics(repo: Path, entry: str, name: str) -> dict:
+    return json.loads((repo / "metrics" / entry / name).read_text(encoding="utf-8"))
+
+
+def test_every_method_writes_measured_metrics(sliced):
+    repo, _, log = sliced
+    for entry in [*BASELINES, *SLICE]:
+        figures = _metrics(repo, entry, "benchmark.json")
+        assert figures["entry"] == entry and 0 <= figures["top1"] <= 100 and figures["commit"]
+        assert figures["paddle_fp32_t1_paper_median_ms"] > 0 and figures["paper_input"] == 224
+    base = _metrics(repo, "mobilenetv1", "benchmark.json")
+    for entry in ("mobilenetv1-quant_post", "mobilenetv1-quant_aware"):
+        figures = _metrics(repo, entry, "benchmark.json")
+        assert figures["top1"] == figures["paddle_int8_top1"] and "onnx_int8_top1" in figures
+        # int8 weights: a quarter of the fp32 bytes, give or take the graph and the scales
+        assert figures["paddle_int8_size_mb"] < 0.5 * figures["paddle_fp32_size_mb"]
+        assert figures["onnx_int8_size_mb"] < 0.5 * figures["onnx_fp32_size_mb"]
+        assert figures["paper_size_mb"] == pytest.approx(base["paper_size_mb"] / 4)
+    for entry, target in (("mobilenetv1-prune_uniform50", 0.5), ("mobilenetv1-prune_sensitive30", 0.3)):
+        done, figures = _metrics(repo, entry, "compress/compress.json"), _metrics(repo, entry, "benchmark.json")
+        assert done["flops_reduction"] == pytest.approx(target, abs=0.06)
+        assert figures["paddle_fp32_size_mb"] < 0.9 * base["paddle_fp32_size_mb"]  # physically smaller
+        assert figures["paper_gflops"] < 0.9 * base["paper_gflops"] and figures["paper_params_m"] < base["paper_params_m"]
+    sensitivity = _metrics(repo, "mobilenetv1-prune_sensitive30", "compress/sensitivity.json")
+    assert len(sensitivity) > 5 and all(set(by) == {f"0.{k}" for k in range(1, 10)} for by in sensitivity.values())
+    search = _metrics(repo, "resnet34-prune_auto55", "compress/search.json")["trace"]
+    assert len(search) == 3 and _metrics(repo, "resnet34-prune_auto55", "compress/compress.json")[
+        "flops_reduction"] >= 0.5505
+    assert (repo / "metrics/mobilenetv1-distill_resnet50_vd/compress/curves").is_dir()
+
+
+def test_second_repro_does_nothing_and_one_change_reruns_one_chain(sliced):
+    repo, targets, _ = sliced
+    assert "Running stage" not in _dvc(repo, "repro", *targets)
+    path = repo / "params/zoo/classification.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "method: {prune: {strategy: uniform, target_flops_reduction: 0.5}}"
+    assert text.count(old) == 2  # MobileNetV1's and MobileNetV2's
+    path.write_text(text.replace(old, old.replace("0.5", "0.4"), 1), encoding="utf-8")
+    changed = json.loads(_dvc(repo, "status", "--json", "--with-deps", *targets))
+    assert sorted(changed) == [f"{stage}@mobilenetv1-prune_uniform50"
+                               for stage in ("benchmark", "compress", "export", "resolve")]
+
+
+def test_killed_training_then_repro_finishes_clean(tmp_path):
+    repo = _copy(tmp_path, train_images=400, epochs=3, batch_size=16, bench_seconds=0.01, bench_runs=2)
+    _dvc(repo, "repro", "resolve@resnet18", "data@cls")
+    dvc = subprocess.Popen([str(Path(sys.executable).parent / "dvc"), "repro", "train@resnet18"], cwd=repo,
+                           env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not (repo / "metrics/resnet18").exists() and dvc.poll() is None:
+        time.sleep(0.2)  # the stage makes its staging folders beside the outs when training starts
+    time.sleep(3)
+    assert dvc.poll() is None, "training finished before it could be killed"
+    os.killpg(dvc.pid, signal.SIGKILL)
+    dvc.wait()
+    assert not (repo / "models/resnet18/model").exists()  # nothing half-written in the out's place
+    _dvc(repo, "repro", "train@resnet18")
+    assert (repo / "models/resnet18/model/model.pdparams").is_file()
+    assert not [p for p in (repo / "models/resnet18").iterdir() if p.name.startswith(".")]  # no staging left
+    assert _metrics(repo, "resnet18", "train/train.json")["epochs"] == 3
+    assert "Running stage" not in _dvc(repo, "repro", "train@resnet18")
