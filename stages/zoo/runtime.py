@@ -65,6 +65,19 @@ def shim_paddle() -> None:
     base = paddle.base.dygraph.base
     if not hasattr(base, "_to_static_mode_guard_"):
         base._to_static_mode_guard_ = base.to_static_mode_guard
+    # paddle 3.3's paddle.multiply calls _C_ops.multiply, which takes dygraph tensors and PIR values
+    # only: exporting to the old IR (jit.save) failed in PaddleClas' MobileNetV3 SE block with
+    # "must be Value, but got Variable". Old-IR variables multiply through their elementwise_mul op.
+    if not getattr(paddle.multiply, "_slimzoo_shim", False):
+        multiply = paddle.multiply
+
+        def _multiply(x, y, name=None):
+            if not paddle.in_dynamic_mode() and not paddle.framework.in_pir_mode():
+                return x * y
+            return multiply(x, y, name=name)
+
+        _multiply._slimzoo_shim = True
+        paddle.multiply = _multiply
 
 
 def ppcls_backbones():
