@@ -36,15 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
-    import paddle
-
     from stages.zoo.cls import data, models
     from stages.zoo.cls.measure import measure
     from stages.zoo.datasets import DatasetError
     from stages.zoo.provenance import provenance
 
-    needed = [args.model / "model.json", args.model / "model.pdparams", args.export / "inference.pdmodel",
-              args.export / "model.onnx"]
+    needed = [args.model / name for name in models.FILES] + [args.export / "inference.pdmodel",
+                                                           args.export / "model.onnx"]
     int8 = args.export / "int8" if (args.export / "int8").is_dir() else None  # a quantized entry's
     needed += [int8 / "inference.pdmodel", int8 / "model.onnx"] if int8 else []
     missing = [p for p in needed if not p.is_file()]
@@ -56,9 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetError as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
-    info = json.loads((args.model / "model.json").read_text(encoding="utf-8"))
-    model = models.build_from(info)
-    model.set_state_dict(paddle.load(str(args.model / "model.pdparams")))
+    model, info = models.load(args.model)
     seconds = args.min_seconds if args.min_seconds is not None else config["run"]["bench_seconds"]
     figures = measure(config, model, args.export, int8, val, args.threads, seconds, info.get("pruned"))
     figures.update(entry=config["name"], profile=config["profile"], dataset=config["dataset"],

@@ -34,18 +34,6 @@ from stages.zoo.io import staged_dirs, write_json
 SEARCH_IMAGES = 500  # train images scoring a pruning candidate (sensitivity, auto search)
 
 
-def _load(model_dir: Path) -> tuple[Any, dict]:
-    """The model saved in a train/compress output folder, and its model.json."""
-    import paddle
-
-    from stages.zoo.cls import models
-
-    info = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
-    model = models.build_from(info)
-    model.set_state_dict(paddle.load(str(model_dir / "model.pdparams")))
-    return model, info
-
-
 def _prune(model: Any, spec: dict, config: dict, score, metrics: Path) -> dict:
     """Prune ``model`` in place as ``spec`` says; returns the figures (``ratios`` among them)."""
     from stages.zoo.compress import prune
@@ -53,9 +41,8 @@ def _prune(model: Any, spec: dict, config: dict, score, metrics: Path) -> dict:
     size, criterion, target = config["arch"]["input"], spec["criterion"], spec["target_flops_reduction"]
     strategy = spec["strategy"]
     if strategy == "uniform":
-        done = prune.prune_uniform(model, size, ratio=spec["ratio"], target=None if spec["ratio"] else target,
+        return prune.prune_uniform(model, size, ratio=spec["ratio"], target=None if spec["ratio"] else target,
                                    criterion=criterion)
-        return {**done, "ratios": {n: done["ratio"] for n in prune.prunable(model)}}
     if strategy == "sensitive":
         found = prune.sensitivities(model, size, score, criterion)
         write_json(metrics / "sensitivity.json", found)
@@ -67,25 +54,19 @@ def _prune(model: Any, spec: dict, config: dict, score, metrics: Path) -> dict:
         ratios = search["ratios"]
     else:  # fixed: the entry's own list, one ratio per prunable weight in order
         ratios = dict(zip(prune.prunable(model), spec["ratios"]))
-    before = prune.model_stats(model, size)["macs"]
-    prune.apply_ratios(model, size, ratios)
-    after = prune.model_stats(model, size)["macs"]
-    return {"ratios": ratios, "macs_before": before, "macs_after": after, "flops_reduction": 1 - after / before}
+    return prune.prune_ratios(model, size, ratios, criterion)
 
 
 def _quant_post(model: Any, quant: dict, config: dict, train, out: Path) -> None:
     """PaddleSlim quant_post of the float model, calibrated on ``calib_batches`` train batches."""
     import tempfile
 
-    import paddle
-
+    from stages.zoo.cls import models
     from stages.zoo.compress.ptq import quant_post
 
     run = config["run"]
     with tempfile.TemporaryDirectory(dir=out) as fp32:
-        model.eval()
-        paddle.jit.save(model, str(Path(fp32) / "inference"),
-                        input_spec=[paddle.static.InputSpec([None, 3, None, None], "float32", "x")])
+        models.save_inference(model, Path(fp32) / "inference")
         quant_post(Path(fp32), out, lambda: (x for x, _ in train.batches(run["batch_size"])),
                    run["calib_batches"], quant["algo"], quant["weight_bits"], quant["activation_bits"],
                    tuple(quant["not_quant_pattern"]))
@@ -104,7 +85,7 @@ def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics:
     rng = np.random.default_rng(config["seed"])
     train, val = data.split(config, "train"), data.split(config, "val")
     probe = train.subset(SEARCH_IMAGES, config["seed"] + 1)
-    model, info = _load(base)
+    model, info = models.load(base)
     figures: dict[str, Any] = {"base_top1": fit.evaluate(model, val)["top1"]}
     epochs = 0
     if method["distill"] and not method["prune"]:
@@ -118,7 +99,7 @@ def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics:
     loss_fn = None
     if method["distill"]:
         spec = method["distill"]
-        loss_fn = distill.loss_fn(_load(teacher)[0], spec["strategy"], spec["temperature"], spec["weight"])
+        loss_fn = distill.loss_fn(models.load(teacher)[0], spec["strategy"], spec["temperature"], spec["weight"])
     if epochs:
         lr = run["lr"] if method["distill"] and not method["prune"] else run["finetune_lr"]
         fit.fit_logged(model, train, val, {**run, "epochs": epochs, "lr": lr}, fit.schedule_kind(config), rng,
@@ -187,10 +168,11 @@ def _check(config: dict, args: argparse.Namespace) -> str | None:
         return "key 'method': the compress stage makes pruned, distilled and quantized classifiers from a base"
     if bool(method["distill"]) != (args.teacher is not None):
         return "key 'method.distill': give --teacher exactly for a distilled entry"
+    from stages.zoo.cls import models
+
     for folder in [args.base] + ([args.teacher] if args.teacher else []):
-        for name in ("model.json", "model.pdparams"):
-            if not (folder / name).is_file():
-                return f"{folder / name}: missing (expected the train stage's output)"
+        if models.missing(folder):
+            return f"{models.missing(folder)}: missing (expected the train stage's output)"
     return None
 
 

@@ -43,8 +43,8 @@ def export_int8(config: dict, model_dir: Path, out: Path) -> dict:
     return {"onnx_int8_initializers": sum(w.data_type == onnx.TensorProto.INT8 for w in weights)}
 
 
-def export(model_dir: Path, out: Path, threads: int) -> dict:
-    """Export and cross-check; returns the figures written to export.json."""
+def export_fp32(model_dir: Path, out: Path, threads: int) -> dict:
+    """Export the float model and cross-check it; returns its figures."""
     import numpy as np
     import paddle
     import paddle2onnx
@@ -52,14 +52,9 @@ def export(model_dir: Path, out: Path, threads: int) -> dict:
     from stages.zoo.cls import models
     from stages.zoo.runtimes import onnx_session, paddle_predictor
 
-    info = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
-    model = models.build_from(info)
-    model.set_state_dict(paddle.load(str(model_dir / "model.pdparams")))
-    model.eval()
+    model, info = models.load(model_dir)
     size = info["input"]
-    # height and width stay free: the benchmark runs the same artifact at the profile's and the paper's size
-    spec = [paddle.static.InputSpec([None, 3, None, None], "float32", "x")]
-    paddle.jit.save(model, str(out / "inference"), input_spec=spec)
+    models.save_inference(model, out / "inference")
     # paddle2onnx's default optimiser, Polygraphy, is run with POLYGRAPHY_AUTOINSTALL_DEPS=1 forced on:
     # it pip-installed onnx_graphsurgeon and numpy 2.4 into the environment, breaking paddle.
     paddle2onnx.export(str(out / "inference.pdmodel"), str(out / "inference.pdiparams"),
@@ -75,6 +70,15 @@ def export(model_dir: Path, out: Path, threads: int) -> dict:
     if bad:
         raise ValueError(f"exported model disagrees with the trained one: {bad} (tolerance {limit:.2g})")
     figures.update(input=size, classes=info["classes"], constructor=info["constructor"])
+    return figures
+
+
+def export(config: dict, model_dir: Path, out: Path) -> dict:
+    """Every artifact of the entry (fp32, and int8 for a quantized one); returns the figures written
+    to export.json."""
+    figures = export_fp32(model_dir, out, config["threads"])
+    if (model_dir / "int8").is_dir():
+        figures.update(export_int8(config, model_dir, out))
     write_json(out / "export.json", figures)
     return figures
 
@@ -93,18 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
     runtime.shim_paddle()
+    from stages.zoo.cls import models
     from stages.zoo.datasets import DatasetError
 
-    for name in ("model.json", "model.pdparams"):
-        if not (args.model / name).is_file():
-            print(f"{args.model / name}: missing (expected the train or compress stage's output)", file=sys.stderr)
-            return 1
+    if models.missing(args.model):
+        print(f"{models.missing(args.model)}: missing (expected the train or compress stage's output)",
+              file=sys.stderr)
+        return 1
     try:
         with staged_dirs(args.out) as (tmp,):
-            figures = export(args.model, tmp, config["threads"])
-            if (args.model / "int8").is_dir():
-                figures.update(export_int8(config, args.model, tmp))
-                write_json(tmp / "export.json", figures)
+            figures = export(config, args.model, tmp)
     except (ValueError, DatasetError) as err:
         print(f"{args.model}: {err}", file=sys.stderr)
         return 1

@@ -6,10 +6,16 @@ PaddleClas exposes one constructor per width (``MobileNetV1_x0_25``, ``ShuffleNe
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from .. import runtime
+
+#: What a train or compress stage folder holds: the architecture (constructor, width, classes, input,
+#: pruned ratios) and the float weights.
+FILES = ("model.json", "model.pdparams")
 
 #: Registry name -> PaddleClas constructor prefix, for architectures that come in several widths.
 _SCALED = {
@@ -80,3 +86,34 @@ def build_from(info: dict[str, Any]):
 
         apply_ratios(model, info["input"], info["pruned"])
     return model
+
+
+def missing(folder: Path) -> Path | None:
+    """The first of :data:`FILES` that ``folder`` lacks, or None."""
+    return next((folder / name for name in FILES if not (folder / name).is_file()), None)
+
+
+def load(folder: Path) -> tuple[Any, dict[str, Any]]:
+    """The model a train or compress stage folder holds, with its weights, and its model.json."""
+    import paddle
+
+    info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    model = build_from(info)
+    model.set_state_dict(paddle.load(str(folder / "model.pdparams")))
+    return model, info
+
+
+def input_spec() -> list:
+    """The exported models' one input ``x``: NCHW float32, batch, height and width left free (the
+    benchmark runs the same artifact at the profile's and the paper's input size)."""
+    import paddle
+
+    return [paddle.static.InputSpec([None, 3, None, None], "float32", "x")]
+
+
+def save_inference(model: Any, prefix: Path) -> None:
+    """``prefix``.pdmodel / .pdiparams: a Paddle inference model (paddle.jit.save) in eval mode."""
+    import paddle
+
+    model.eval()
+    paddle.jit.save(model, str(prefix), input_spec=input_spec())

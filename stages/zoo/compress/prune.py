@@ -6,8 +6,9 @@ dependent layers itself (depthwise convolutions, batch norms, residual groups).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..bench import model_stats
 
@@ -29,42 +30,61 @@ def _pruner(model: Any, input_size: int, criterion: str):
     return cls(model, [1, 3, input_size, input_size])
 
 
+@contextlib.contextmanager
+def _trial(pruner: Any, model: Any, input_size: int, ratios: dict[str, float]) -> Iterator[int]:
+    """``model`` pruned by ``ratios`` inside the block and restored after; yields the MACs left."""
+    plan = pruner.prune_vars(ratios, [0])
+    try:
+        yield model_stats(model, input_size)["macs"]
+    finally:
+        plan.restore(model)
+
+
 def uniform_ratio_for(model: Any, input_size: int, target: float, criterion: str = "l1_norm",
                       steps: int = 12) -> float:
     """The uniform filter ratio whose pruning removes ``target`` of the MACs (bisection)."""
     base = model_stats(model, input_size)["macs"]
     names = prunable(model)
+    pruner = _pruner(model, input_size, criterion)
     low, high = 0.0, 0.95
     for _ in range(steps):
         mid = (low + high) / 2
-        pruner = _pruner(model, input_size, criterion)
-        pruner.prune_vars({n: mid for n in names}, [0])
-        reduction = 1 - model_stats(model, input_size)["macs"] / base
-        pruner.restore()
+        with _trial(pruner, model, input_size, {n: mid for n in names}) as macs:
+            reduction = 1 - macs / base
         low, high = (mid, high) if reduction < target else (low, mid)
     return (low + high) / 2
 
 
+def apply_ratios(model: Any, input_size: int, ratios: dict[str, float], criterion: str = "l1_norm") -> None:
+    """Prune ``model`` in place by per-weight filter ratios (also how a saved pruned model is rebuilt:
+    the shapes depend on the ratios only)."""
+    _pruner(model, input_size, criterion).prune_vars(dict(ratios), [0])
+
+
+def prune_ratios(model: Any, input_size: int, ratios: dict[str, float], criterion: str = "l1_norm") -> dict[str, Any]:
+    """Prune ``model`` in place by per-weight ratios, choosing the filters by ``criterion``.
+
+    Returns:
+        ``ratios``, ``macs_before``, ``macs_after`` and the achieved ``flops_reduction``.
+    """
+    before = model_stats(model, input_size)["macs"]
+    apply_ratios(model, input_size, ratios, criterion)
+    after = model_stats(model, input_size)["macs"]
+    return {"ratios": dict(ratios), "macs_before": before, "macs_after": after, "flops_reduction": 1 - after / before}
+
+
 def prune_uniform(model: Any, input_size: int, ratio: float | None = None, target: float | None = None,
-                  criterion: str = "l1_norm") -> dict[str, float]:
+                  criterion: str = "l1_norm") -> dict[str, Any]:
     """Prune every ordinary convolution by one ratio (given, or found for a MACs reduction target).
 
     Returns:
-        ``ratio``, ``macs_before``, ``macs_after`` and the achieved ``flops_reduction``.
+        ``ratio`` and what :func:`prune_ratios` returns.
     """
     if (ratio is None) == (target is None):
         raise ValueError("give exactly one of ratio and target")
-    before = model_stats(model, input_size)["macs"]
     if ratio is None:
         ratio = uniform_ratio_for(model, input_size, target, criterion)
-    _pruner(model, input_size, criterion).prune_vars({n: ratio for n in prunable(model)}, [0])
-    after = model_stats(model, input_size)["macs"]
-    return {"ratio": ratio, "macs_before": before, "macs_after": after, "flops_reduction": 1 - after / before}
-
-
-def apply_ratios(model: Any, input_size: int, ratios: dict[str, float]) -> None:
-    """Prune ``model`` in place by per-weight filter ratios (how a saved pruned model is rebuilt)."""
-    _pruner(model, input_size, "l1_norm").prune_vars(dict(ratios), [0])
+    return {"ratio": ratio, **prune_ratios(model, input_size, {n: ratio for n in prunable(model)}, criterion)}
 
 
 def sensitivities(model: Any, input_size: int, evaluate: Callable[[], float], criterion: str = "l1_norm",
@@ -108,7 +128,7 @@ def prune_sensitive(model: Any, input_size: int, found: dict[str, dict[str, floa
     sensitivities; this one bisects between the smallest and largest loss instead.
 
     Returns:
-        ``ratios`` per weight, ``threshold``, ``macs_before``, ``macs_after`` and ``flops_reduction``.
+        ``threshold`` and what :func:`prune_ratios` returns.
     """
     before = model_stats(model, input_size)["macs"]
     pruner = _pruner(model, input_size, criterion)
@@ -116,21 +136,16 @@ def prune_sensitive(model: Any, input_size: int, found: dict[str, dict[str, floa
     losses = [v for by in sens.values() for v in by.values()]
     low, high = min(losses) - TIE, max(losses)
 
-    def reduction(threshold: float) -> tuple[float, dict[str, float]]:
-        ratios = {n: float(r) for n, r in pruner._get_ratios_by_loss(sens, threshold).items()}
-        plan = pruner.prune_vars(ratios, [0])
-        value = 1 - model_stats(model, input_size)["macs"] / before
-        plan.restore(model)
-        return value, ratios
+    def ratios_at(threshold: float) -> dict[str, float]:
+        return {n: float(r) for n, r in pruner._get_ratios_by_loss(sens, threshold).items()}
 
     for _ in range(steps):
         mid = (low + high) / 2
-        low, high = (mid, high) if reduction(mid)[0] < target else (low, mid)
-    achieved, ratios = reduction(high)  # the smallest threshold found that reaches the target
-    pruner.prune_vars(ratios, [0])
-    after = model_stats(model, input_size)["macs"]
-    return {"ratios": ratios, "threshold": high, "macs_before": before, "macs_after": after,
-            "flops_reduction": 1 - after / before}
+        with _trial(pruner, model, input_size, ratios_at(mid)) as macs:
+            reduction = 1 - macs / before
+        low, high = (mid, high) if reduction < target else (low, mid)
+    # the smallest threshold found that reaches the target
+    return {"threshold": high, **prune_ratios(model, input_size, ratios_at(high), criterion)}
 
 
 RATIO_STEP = 0.05  # auto pruning searches ratios on this grid, up to MAX_RATIO
@@ -165,12 +180,11 @@ def search_ratios(model: Any, input_size: int, evaluate: Callable[[], float], ta
                               init_tokens=[min(start, steps)] * len(names))
     trace, best = [], (-1.0, None)
     tokens = controller._current_tokens
+    pruner = _pruner(model, input_size, criterion)
     for it in range(iters):
-        pruner = _pruner(model, input_size, criterion)
-        pruner.prune_vars({n: t * RATIO_STEP for n, t in zip(names, tokens)}, [0])
-        achieved = 1 - model_stats(model, input_size)["macs"] / base
-        reward = float(evaluate()) if achieved >= target else -1.0
-        pruner.restore()
+        with _trial(pruner, model, input_size, {n: t * RATIO_STEP for n, t in zip(names, tokens)}) as macs:
+            achieved = 1 - macs / base
+            reward = float(evaluate()) if achieved >= target else -1.0
         trace.append({"iter": it, "tokens": [int(t) for t in tokens], "flops_reduction": achieved, "reward": reward})
         if reward > best[0]:
             best = (reward, list(tokens))

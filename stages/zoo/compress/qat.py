@@ -28,8 +28,7 @@ def prepare(model: Any, weight_bits: int = 8, activation_bits: int = 8) -> Any:
 
 def save_int8(quanter: Any, model: Any, out: Path) -> None:
     """Write ``out/inference.pdmodel`` + ``.pdiparams`` (int8), height and width left free."""
-    import paddle
+    from ..cls.models import input_spec
 
     model.eval()
-    spec = [paddle.static.InputSpec([None, 3, None, None], "float32", "x")]
-    quanter.save_quantized_model(model, str(out / "inference"), input_spec=spec)
+    quanter.save_quantized_model(model, str(out / "inference"), input_spec=input_spec())
