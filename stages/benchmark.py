@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     model, info = models.load(args.model)
     seconds = args.min_seconds if args.min_seconds is not None else config["run"]["bench_seconds"]
-    figures = measure(config, model, args.export, int8, val, args.threads, seconds, info.get("pruned"))
+    figures = measure(config, model, args.export, int8, val, args.threads, seconds, info)
     figures.update(entry=config["name"], profile=config["profile"], dataset=config["dataset"],
                    val_images=len(val), **provenance(config["threads"]))
     write_json(args.out, figures)

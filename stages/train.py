@@ -37,8 +37,12 @@ def _pretrained(model, source: str | None) -> None:
     print(f"initialised from {source} ({len(state)} tensors)")
 
 
-def train(config: dict, out: Path, metrics: Path) -> dict:
-    """Train the entry of ``config`` and write its outputs; returns the final figures."""
+def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = None) -> dict:
+    """Train the entry of ``config`` and write its outputs; returns the final figures.
+
+    Args:
+        tokens: A search space's architecture (stage search); None builds ``config["arch"]``.
+    """
     import numpy as np
     import paddle
     from stages.zoo.cls import data as cls_data
@@ -49,15 +53,13 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     paddle.seed(config["seed"])
     rng = np.random.default_rng(config["seed"])
     train_set, val_set = cls_data.split(config, "train"), cls_data.split(config, "val")
-    model = models.build(arch)
+    model = models.build(arch, tokens)
     if config["profile"] == "full":
         _pretrained(model, config["train"].get("pretrain"))
     start = time.perf_counter()
     final = fit.fit_logged(model, train_set, val_set, run, fit.schedule_kind(config), rng, metrics)
-    ctor, width = models.constructor(arch["name"], arch.get("scale") or 1.0)
     paddle.save(model.state_dict(), str(out / "model.pdparams"))
-    write_json(out / "model.json", {"constructor": ctor, "width": width, "classes": arch["classes"],
-                                    "input": arch["input"]})
+    write_json(out / "model.json", models.describe(arch, tokens))
     write_json(out / "config.json", config)
     figures = {"top1": final["val_top1"], "top5": final["val_top5"], "epochs": run["epochs"],
                "train_images": len(train_set), "val_images": len(val_set),

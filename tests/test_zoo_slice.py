@@ -27,6 +27,7 @@ SLICE = {  # entry -> method it stands for
     "mobilenetv1-prune_sensitive30": "sensitivity pruning",
     "resnet34-prune_auto55": "auto pruning",
     "mobilenetv1-distill_resnet50_vd": "distillation",
+    "mobilenetv2-sanas": "SANAS search",
 }
 BASELINES = ["mobilenetv1", "resnet34", "resnet50_vd"]
 pytestmark = pytest.mark.slow
@@ -69,7 +70,7 @@ def _dvc(repo: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def sliced(tmp_path_factory):
     repo = _copy(tmp_path_factory.mktemp("zoo"), train_images=48, epochs=1, batch_size=16, finetune_epochs=1,
-                 calib_batches=2, search_iters=3, bench_seconds=0.01, bench_runs=2)
+                 calib_batches=2, search_iters=3, search_steps=2, bench_seconds=0.01, bench_runs=2)
     targets = [f"benchmark@{name}" for name in [*BASELINES, *SLICE]]
     log = _dvc(repo, "repro", *targets)
     return repo, targets, log
@@ -104,6 +105,11 @@ def test_every_method_writes_measured_metrics(sliced):
     assert len(search) == 3 and _metrics(repo, "resnet34-prune_auto55", "compress/compress.json")[
         "flops_reduction"] >= 0.5505
     assert (repo / "metrics/mobilenetv1-distill_resnet50_vd/compress/curves").is_dir()
+    nas = _metrics(repo, "mobilenetv2-sanas", "search/search.json")
+    assert len(nas["trace"]) == 3 and nas["searched"] and len(nas["tokens"]) == 25
+    assert all(t["constraint"] >= nas["target"] for t in nas["trace"])
+    model = _metrics(repo, "mobilenetv2-sanas", "../../models/mobilenetv2-sanas/model/model.json")
+    assert model["tokens"] == nas["tokens"] and model["constructor"] == "nas:MobileNetV2Space"
 
 
 def test_second_repro_does_nothing_and_one_change_reruns_one_chain(sliced):

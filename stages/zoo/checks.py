@@ -35,6 +35,9 @@ def check_registry(entries: dict[str, Entry], files: dict[str, str], sources: So
                 where.at("method.nas.search_space").fail(
                     f"unknown search space {nas.search_space!r} (known: {', '.join(catalog.SEARCH_SPACES)})")
             _check_fraction(nas.target_flops_reduction, where.at("method.nas.target_flops_reduction"))
+            _check_fraction(nas.target_params_reduction, where.at("method.nas.target_params_reduction"))
+            if nas.use_tokens and nas.tokens is None:
+                where.at("method.nas.use_tokens").fail("use_tokens needs the tokens to use (method.nas.tokens)")
         for i, record in enumerate(entry.published):
             _check_published(record, sources, where.at("published").at(i))
         if family is not None:

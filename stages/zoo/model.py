@@ -111,12 +111,15 @@ class Distill:
 
 @dataclass(frozen=True)
 class Nas:
-    """Neural architecture search."""
+    """Neural architecture search (SANAS): search tokens under a constraint against the space's
+    initial network, or, with ``use_tokens``, train the declared (published) ``tokens`` as they are."""
 
     algo: Literal["sanas"]
     search_space: str
     tokens: Optional[list[int]] = None
+    use_tokens: bool = False
     target_flops_reduction: Optional[float] = None
+    target_params_reduction: Optional[float] = None
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,8 @@ class ProfileSettings:
     train_images: Optional[int] = None  # a fixed random part of the train split (all when null)
     finetune_epochs: Optional[int] = None
     finetune_lr: Optional[float] = None
-    search_iters: int = 20  # auto pruning: candidates the annealing controller proposes
+    search_iters: int = 20  # auto pruning and NAS: candidates the annealing controller proposes
+    search_steps: int = 50  # NAS: training steps before a candidate is scored
     bench_seconds: float = 1.0  # timing per latency figure (after warm-up, at least bench_runs runs)
     bench_runs: int = 30
     calib_batches: int = 4

@@ -92,9 +92,9 @@ def _entry_at(path: Path, mark: Any) -> str:
     if mark is None:
         return "-"
     lines = path.read_text(encoding="utf-8").splitlines()[: mark.line + 1]
-    for line in reversed(lines):
-        m = re.match(r"^  ([A-Za-z0-9_.\-]+):", line)
-        if m:
+    for line in reversed(lines):  # entries sit at 2 spaces (data, published) or 4 (zoo sections)
+        m = re.match(r"^(?:  |    )([A-Za-z0-9_.\-]+):", line)
+        if m and m.group(1) not in (*_SECTIONS, "entries"):
             return m.group(1)
     return "-"
 
@@ -229,10 +229,10 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
     """Entries of a zoo file and the section of each.
 
     A zoo file has one mapping under its task's name holding ``baselines``, ``compressed``,
-    ``distilled`` and ``searched`` (NAS), and ``entries``, the union of the first three (what the
-    build stages loop over) by a YAML merge key; the top-level ``entries`` adds ``searched``, so that dvc.yaml can loop over one task's role (``${classification.baselines}``), over one
-    task (``${classification.entries}``) and over every task's entries (``${entries}``, merged across
-    the files) without any entry written twice.
+    ``distilled`` and ``searched`` (NAS), and ``entries``, their union by a YAML merge key; the
+    top-level ``entries`` is that union again (an alias), so that dvc.yaml can loop over one task's
+    role (``${classification.baselines}``), over one task (``${classification.entries}``) and over
+    every task's entries (``${entries}``, merged across the files) without any entry written twice.
     """
     data = read_yaml(path, name, problems)
     if data is None:
@@ -243,8 +243,8 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
             set(sections) != {*_SECTIONS, "entries"} or \
             not all(isinstance(v, (dict, type(None))) for v in sections.values()):
         problems.append(Problem(name, "-", "-", f"expected '{task}:' with mappings {', '.join(_SECTIONS)} and "
-                                                "'entries: &entries {<<: [*baselines, *compressed, *distilled]}', "
-                                                "and 'entries: {<<: [*entries, *searched]}'"))
+                                                "'entries: &entries {<<: [*baselines, *compressed, *distilled, "
+                                                "*searched]}', and 'entries: *entries'"))
         return {}, {}
     declared, roles = {}, {}
     for section in _SECTIONS:
@@ -252,12 +252,11 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
             if key in roles:
                 problems.append(Problem(name, str(key), "-", f"declared under both {roles[key]} and {section}"))
             declared[key], roles[str(key)] = raw, section
-    built = {k: v for k, v in declared.items() if roles[str(k)] != "searched"}
-    for key, entries, want in (("entries", data["entries"], declared), (f"{task}.entries", sections["entries"], built)):
-        if not isinstance(entries, (dict, type(None))) or dict(entries or {}) != want:
-            problems.append(Problem(name, "-", key, "must be exactly " + (
-                "every entry: '<<: [*entries, *searched]'" if key == "entries" else
-                "the baselines, compressed and distilled entries: '<<: [*baselines, *compressed, *distilled]'")))
+    for key, entries in (("entries", data["entries"]), (f"{task}.entries", sections["entries"])):
+        if not isinstance(entries, (dict, type(None))) or dict(entries or {}) != declared:
+            problems.append(Problem(name, "-", key, "must be exactly every entry of the file: " + (
+                "'entries: *entries'" if key == "entries" else
+                "'<<: [*baselines, *compressed, *distilled, *searched]'")))
     return declared, roles
 
 

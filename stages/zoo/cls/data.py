@@ -48,7 +48,14 @@ class ImageSet:
         """At most ``n`` images, a fixed random choice for ``seed`` (all of them when ``n`` is None)."""
         if n is None or n >= len(self):
             return self
-        keep = np.sort(np.random.default_rng(seed).permutation(len(self))[:n])
+        return self._take(np.sort(np.random.default_rng(seed).permutation(len(self))[:n]))
+
+    def partition(self, n: int, seed: int) -> tuple["ImageSet", "ImageSet"]:
+        """A fixed random choice of ``n`` images for ``seed``, and the others (disjoint parts)."""
+        order = np.random.default_rng(seed).permutation(len(self))
+        return self._take(np.sort(order[:n])), self._take(np.sort(order[n:]))
+
+    def _take(self, keep: np.ndarray) -> "ImageSet":
         part = object.__new__(ImageSet)
         part.images, part.labels = self.images[keep], self.labels[keep]
         return part

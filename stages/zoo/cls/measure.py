@@ -35,15 +35,16 @@ def artifacts(export: Path, int8: Path | None) -> dict[str, tuple[Callable[[int]
     return found
 
 
-def paper_stats(config: dict[str, Any], int8: bool, pruned: dict[str, float] | None = None) -> dict[str, float]:
-    """Parameters, GFLOPs and size of the entry's paper-scale architecture after the same compression:
-    pruned by the same per-weight ratios (the names match: same layers, built the same way), int8
-    weights at one byte."""
+def paper_stats(config: dict[str, Any], int8: bool, info: dict[str, Any]) -> dict[str, float]:
+    """Parameters, GFLOPs and size of the entry's paper-scale architecture after the same compression
+    (``info``: its model.json): the same searched tokens, pruned by the same per-weight ratios (the
+    names match: same layers, built the same way), int8 weights at one byte."""
     from ..compress.prune import apply_ratios
     from . import models
 
     paper = config["paper_arch"]
-    model = models.build(paper)
+    model = models.build(paper, info.get("tokens"))
+    pruned = info.get("pruned")
     if pruned:
         apply_ratios(model, paper["input"], pruned)
     stats = model_stats(model, paper["input"])
@@ -52,7 +53,7 @@ def paper_stats(config: dict[str, Any], int8: bool, pruned: dict[str, float] | N
 
 
 def measure(config: dict[str, Any], model: Any, export: Path, int8: Path | None, val: ImageSet,
-            threads: list[int], min_seconds: float, pruned: dict[str, float] | None = None) -> dict[str, Any]:
+            threads: list[int], min_seconds: float, info: dict[str, Any]) -> dict[str, Any]:
     """Every figure of one entry (see the module docstring)."""
     figures: dict[str, Any] = {}
     sizes = {"profile": config["arch"]["input"], "paper": config["paper_arch"]["input"]}
@@ -73,5 +74,5 @@ def measure(config: dict[str, Any], model: Any, export: Path, int8: Path | None,
     figures.update(top1=figures[f"{main}_top1"], top5=figures[f"{main}_top5"], size_mb=figures[f"{main}_size_mb"])
     stats = model_stats(model, sizes["profile"])
     figures.update(params_m=stats["params_m"], macs=stats["macs"], gflops=stats["gflops"])
-    figures.update(paper_stats(config, int8 is not None, pruned))
+    figures.update(paper_stats(config, int8 is not None, info))
     return figures

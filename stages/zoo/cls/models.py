@@ -27,6 +27,10 @@ _SCALED = {
 }
 
 
+#: model.json constructors of search-space networks: ``nas:<space>`` (see :mod:`.nas`).
+NAS_PREFIX = "nas:"
+
+
 class UnsupportedArch(Exception):
     """The architecture cannot be built here; the message says why in one line."""
 
@@ -48,6 +52,10 @@ def constructor(name: str, scale: float) -> tuple[str, float]:
     Raises:
         UnsupportedArch: PaddleClas has no such architecture.
     """
+    from .nas import ARCH_SPACES
+
+    if name in ARCH_SPACES:  # a search space's network (PaddleSlim), any width
+        return f"{NAS_PREFIX}{ARCH_SPACES[name]}", scale
     backbones = runtime.ppcls_backbones()
     if name in _SCALED:
         widths = _widths(backbones, _SCALED[name])
@@ -58,17 +66,39 @@ def constructor(name: str, scale: float) -> tuple[str, float]:
     return name, 1.0
 
 
-def build(arch: dict[str, Any]):
-    """A fresh model for a resolved ``arch`` (name, scale, classes).
-
-    Built under a fresh ``unique_name`` scope: several PaddleClas models use fixed parameter names,
-    which would clash with a model built earlier in the same process.
-    """
+def _construct(ctor: str, width: float, classes: int, tokens: list[int] | None = None):
     import paddle
 
-    ctor, _ = constructor(arch["name"], arch.get("scale") or 1.0)
+    if ctor.startswith(NAS_PREFIX):
+        from . import nas
+
+        return nas.build(ctor[len(NAS_PREFIX):], tokens, width, classes)
+    # a fresh unique_name scope: several PaddleClas models use fixed parameter names, which would
+    # clash with a model built earlier in the same process
     with paddle.utils.unique_name.guard():
-        return getattr(runtime.ppcls_backbones(), ctor)(class_num=arch["classes"])
+        return getattr(runtime.ppcls_backbones(), ctor)(class_num=classes)
+
+
+def build(arch: dict[str, Any], tokens: list[int] | None = None):
+    """A fresh model for a resolved ``arch`` (name, scale, classes); ``tokens`` pick a search space's
+    network (its initial tokens when None)."""
+    ctor, width = constructor(arch["name"], arch.get("scale") or 1.0)
+    if tokens is not None and not ctor.startswith(NAS_PREFIX):
+        from .nas import space_of
+
+        ctor = f"{NAS_PREFIX}{space_of(arch['name'])}"
+    return _construct(ctor, width, arch["classes"], tokens)
+
+
+def describe(arch: dict[str, Any], tokens: list[int] | None = None) -> dict[str, Any]:
+    """What model.json records of a model :func:`build` made, for :func:`build_from`."""
+    ctor, width = constructor(arch["name"], arch.get("scale") or 1.0)
+    info = {"constructor": ctor, "width": width, "classes": arch["classes"], "input": arch["input"]}
+    if tokens is not None:
+        from .nas import space_of
+
+        info.update(constructor=f"{NAS_PREFIX}{space_of(arch['name'])}", tokens=[int(t) for t in tokens])
+    return info
 
 
 def build_from(info: dict[str, Any]):
@@ -77,10 +107,8 @@ def build_from(info: dict[str, Any]):
     A pruned model is the constructor's, pruned again by the recorded per-weight ratios: the
     filter counts (not which filters) depend only on the ratios, and the weights are loaded after.
     """
-    import paddle
-
-    with paddle.utils.unique_name.guard():
-        model = getattr(runtime.ppcls_backbones(), info["constructor"])(class_num=info["classes"])
+    width = info.get("width") or 1.0
+    model = _construct(info["constructor"], width, info["classes"], info.get("tokens"))
     if info.get("pruned"):
         from ..compress.prune import apply_ratios
 
