@@ -15,11 +15,11 @@ pruned model, then times each at batch 1.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
 from stages.zoo import runtime
+from stages.zoo.io import write_json
 
 
 def _artifacts(arch: str, size: int, work: Path) -> dict:
@@ -52,7 +52,7 @@ def _artifacts(arch: str, size: int, work: Path) -> dict:
         folder.mkdir(parents=True)
         out.mkdir()
         paddle.save(model.state_dict(), str(folder / "model.pdparams"))
-        (folder / "model.json").write_text(json.dumps(info), encoding="utf-8")
+        write_json(folder / "model.json", info)
         export_fp32(folder, out, threads=1)
         made[f"paddle_fp32_{kind}"] = lambda t, p=out: paddle_predictor(p / "inference", t)
         made[f"onnx_fp32_{kind}"] = lambda t, p=out: onnx_session(p / "model.onnx", t)
@@ -98,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from stages.zoo.provenance import provenance
 
     figures = {**measure(args.arch, args.input, args.threads, args.seconds), **provenance(max(args.threads))}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json(args.out, figures)
     for t in args.threads:
         print(f"{args.arch}@{args.input}, {t} thread(s): int8/fp32 {figures[f'int8_over_fp32_t{t}']:.2f}, "
               f"pruned 50%/base {figures[f'pruned_over_base_t{t}']:.2f}")

@@ -18,13 +18,11 @@ model.json (its tokens recorded, so export and benchmark rebuild it), model.pdpa
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from stages.zoo import runtime
+from stages.train import parse, train
 from stages.zoo.io import staged_dirs, write_json
 
 SCORE_IMAGES = 500  # train images that score a candidate (held apart from those it trains on)
@@ -97,14 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 on success, 1 on a bad config or dataset (one line on stderr).
     """
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the weights")
-    parser.add_argument("--metrics", type=Path, required=True, help="folder for the search trace and curves")
-    args = parser.parse_args(argv)
-    config = json.loads(args.config.read_text(encoding="utf-8"))
-    runtime.setup(config["threads"])
-    from stages.train import train
+    args, config = parse(argv, __doc__, "folder for the search trace and curves")
     from stages.zoo.datasets import DatasetError
 
     if config["task"] != "classification":

@@ -68,19 +68,26 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
     return figures
 
 
+def parse(argv: list[str] | None, doc: str, metrics_help: str) -> tuple[argparse.Namespace, dict]:
+    """The command line of a stage that trains a model (``--config``, ``--out``, ``--metrics``) and
+    its resolved config; sets the process up for the config's thread count."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the weights")
+    parser.add_argument("--metrics", type=Path, required=True, help=metrics_help)
+    args = parser.parse_args(argv)
+    config = json.loads(args.config.read_text(encoding="utf-8"))
+    runtime.setup(config["threads"])
+    return args, config
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train one baseline; outputs appear only when training finished.
 
     Returns:
         0 on success, 1 on a bad config or dataset (one line on stderr).
     """
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the weights")
-    parser.add_argument("--metrics", type=Path, required=True, help="folder for curves and figures")
-    args = parser.parse_args(argv)
-    config = json.loads(args.config.read_text(encoding="utf-8"))
-    runtime.setup(config["threads"])
+    args, config = parse(argv, __doc__, "folder for curves and figures")
     from stages.zoo.cls.models import UnsupportedArch
     from stages.zoo.datasets import DatasetError
 

@@ -31,6 +31,14 @@ def _set(entry: str, dotted: str, value):
     return change
 
 
+def _move(entry: str, section: str, to: str):
+    """Move a classification entry from one section of its zoo file to another."""
+    def change(data):
+        sections = data["classification"]
+        sections[to][entry] = sections[section].pop(entry)
+    return change
+
+
 def _duplicate_across_files(data):
     copy = dict(data["entries"]["yolov3_darknet53-coco"])
     data["detection"]["baselines"]["mobilenetv1"] = data["detection"]["entries"]["mobilenetv1"] = copy
@@ -63,19 +71,15 @@ CASES = {
                             lambda d: d["published"]["resnet18"][0].update(top1="71%"),
                             "params/zoo/classification.yaml", "resnet18", "published[0].top1", "expected a number"),
     "base under baselines": ("zoo/classification.yaml",
-                             lambda d: d["classification"]["baselines"].update(
-                                 {"mobilenetv1-quant_post": d["classification"]["compressed"].pop("mobilenetv1-quant_post")}),
+                             _move("mobilenetv1-quant_post", "compressed", "baselines"),
                              "params/zoo/classification.yaml", "mobilenetv1-quant_post", "base",
                              "belong under 'compressed'"),
     "teacher under compressed": ("zoo/classification.yaml",
-                                 lambda d: d["classification"]["compressed"].update(
-                                     {"resnet50-distill_resnet101":
-                                      d["classification"]["distilled"].pop("resnet50-distill_resnet101")}),
+                                 _move("resnet50-distill_resnet101", "distilled", "compressed"),
                                  "params/zoo/classification.yaml", "resnet50-distill_resnet101", "method.distill",
                                  "belong under 'distilled'"),
     "NAS entry under compressed": ("zoo/classification.yaml",
-                                   lambda d: d["classification"]["compressed"].update(
-                                       {"mobilenetv2-sanas": d["classification"]["searched"].pop("mobilenetv2-sanas")}),
+                                   _move("mobilenetv2-sanas", "searched", "compressed"),
                                    "params/zoo/classification.yaml", "mobilenetv2-sanas", "method",
                                    "belong under 'searched'"),
     "entries not the union": ("zoo/classification.yaml",

@@ -82,18 +82,18 @@ def _construct(ctor: str, width: float, classes: int, tokens: list[int] | None =
 def build(arch: dict[str, Any], tokens: list[int] | None = None):
     """A fresh model for a resolved ``arch`` (name, scale, classes); ``tokens`` pick a search space's
     network (its initial tokens when None)."""
-    ctor, width = constructor(arch["name"], arch.get("scale") or 1.0)
-    if tokens is not None and not ctor.startswith(NAS_PREFIX):
-        from .nas import space_of
-
-        ctor = f"{NAS_PREFIX}{space_of(arch['name'])}"
-    return _construct(ctor, width, arch["classes"], tokens)
+    return build_from(_architecture(arch, tokens))
 
 
 def describe(arch: dict[str, Any], tokens: list[int] | None = None) -> dict[str, Any]:
     """What model.json records of a model :func:`build` made, for :func:`build_from`."""
+    return {**_architecture(arch, tokens), "input": arch["input"]}
+
+
+def _architecture(arch: dict[str, Any], tokens: list[int] | None) -> dict[str, Any]:
+    """Constructor, width, classes (and tokens) of ``arch``: what :func:`build_from` builds from."""
     ctor, width = constructor(arch["name"], arch.get("scale") or 1.0)
-    info = {"constructor": ctor, "width": width, "classes": arch["classes"], "input": arch["input"]}
+    info = {"constructor": ctor, "width": width, "classes": arch["classes"]}
     if tokens is not None:
         from .nas import space_of
 

@@ -44,14 +44,6 @@ def blocks(name: str, tokens: Optional[list[int]]) -> list[tuple]:
     return [tuple(int(v) for v in row) for row in sp.bottleneck_params_list]
 
 
-def _width(channels: int, scale: float, even: bool = False) -> int:
-    """Channels at width ``scale``; reduced widths keep at least 4 (and even counts where halved)."""
-    if scale == 1.0:
-        return channels
-    c = max(4, int(round(channels * scale)))
-    return c + (c % 2) if even else c
-
-
 def build(name: str, tokens: Optional[list[int]], scale: float, classes: int):
     """The network of search space ``name`` for ``tokens`` at width ``scale``."""
     import paddle
@@ -61,9 +53,9 @@ def build(name: str, tokens: Optional[list[int]], scale: float, classes: int):
     rows = blocks(name, tokens)
     with paddle.utils.unique_name.guard():
         if name == "MobileNetV2Space":
-            return nas_layers.MobileNetV2Net(rows, scale, classes, _width)
+            return nas_layers.MobileNetV2Net(rows, scale, classes)
         if name == "DartsSpace":
-            return nas_layers.DartsNet(rows, scale, classes, _width)
+            return nas_layers.DartsNet(rows, scale, classes)
     raise ValueError(f"{name}: no dygraph network for this search space")
 
 

@@ -10,6 +10,14 @@ from __future__ import annotations
 import paddle
 from paddle import nn
 
+
+def width(channels: int, scale: float, even: bool = False) -> int:
+    """Channels at width ``scale``; reduced widths keep at least 4 (and even counts where halved)."""
+    if scale == 1.0:
+        return channels
+    c = max(4, int(round(channels * scale)))
+    return c + (c % 2) if even else c
+
 def _conv_bn(c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1, act: bool = True, dilation: int = 1):
     layers = [nn.Conv2D(c_in, c_out, k, stride, dilation * (k - 1) // 2, dilation=dilation, groups=groups,
                         bias_attr=False), nn.BatchNorm2D(c_out)]
@@ -34,7 +42,7 @@ class _InvertedResidual(nn.Layer):
 class MobileNetV2Net(nn.Layer):
     """MobileNetV2Space network: stem, the seven decoded ``(t, c, n, s, k)`` blocks, 1x1 head, classifier."""
 
-    def __init__(self, rows: list[tuple], scale: float, classes: int, width):
+    def __init__(self, rows: list[tuple], scale: float, classes: int):
         super().__init__()
         c_in = width(32, scale)
         layers = [_conv_bn(3, c_in, 3, 2)]
@@ -122,7 +130,7 @@ class DartsNet(nn.Layer):
     (this network has 3.81 M without it, 4.29 M with it).
     """
 
-    def __init__(self, rows: list[tuple], scale: float, classes: int, width):
+    def __init__(self, rows: list[tuple], scale: float, classes: int):
         super().__init__()
         stem = width(3 * 36, scale)
         self.stem = nn.Sequential(nn.Conv2D(3, stem, 3, 1, 1, bias_attr=False), nn.BatchNorm2D(stem))
