@@ -78,6 +78,32 @@ def shim_paddle() -> None:
 
         _multiply._slimzoo_shim = True
         paddle.multiply = _multiply
+    _shim_interpolate(paddle)
+
+
+def _shim_interpolate(paddle) -> None:
+    # paddle2onnx 2.1 cannot convert an old-IR nearest/bilinear interpolation given by scale_factor
+    # ("the 0th elementwise MUST be ir::FloatAttribute"); PaddleClas' HRNet upsamples that way. When
+    # exporting (old-IR static mode) the scale becomes the output size it stands for, the same
+    # resize. F.upsample looks interpolate up in its module at call time, so both names are patched.
+    common = paddle.nn.functional.common
+    if getattr(common.interpolate, "_slimzoo_shim", False):
+        return
+    interpolate = common.interpolate
+
+    def _interpolate(x, size=None, scale_factor=None, *args, **kwargs):
+        static = not paddle.in_dynamic_mode() and not paddle.framework.in_pir_mode()
+        layout = kwargs.get("data_format", args[3] if len(args) > 3 else None) or "NC"
+        if static and layout.startswith("NC") and size is None and isinstance(scale_factor, (int, float)):
+            # the exported models' height and width are free: the size is computed in the graph
+            dims = paddle.shape(x)[2:]
+            size = (dims * int(scale_factor) if float(scale_factor).is_integer() else
+                    (dims.astype("float32") * float(scale_factor)).astype("int32"))
+            scale_factor = None
+        return interpolate(x, size, scale_factor, *args, **kwargs)
+
+    _interpolate._slimzoo_shim = True
+    common.interpolate = paddle.nn.functional.interpolate = _interpolate
 
 
 def ppcls_backbones():
