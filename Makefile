@@ -7,7 +7,12 @@ STAMP := $(VENV)/.installed
 # Stages call `python -m stages...`; this puts the environment's python first on their PATH.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: zoo test env
+# mkdocs prints a banner about MkDocs 2 on every build; it is not about this site.
+export NO_MKDOCS_2_WARNING := 1
+# root installs system packages directly, anyone else through sudo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: zoo test env browser
 
 env: $(STAMP)
 
@@ -20,5 +25,12 @@ zoo: $(STAMP)
 	dvc repro
 	mkdocs build --strict
 
-test: $(STAMP)
+# The site's browser test drives Debian's chromium through chromedriver (no browser download);
+# fonts-noto-cjk renders the Chinese pages in its screenshots.
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver fonts-noto-cjk)
+
+test: $(STAMP) browser
 	python -m pytest

@@ -1,0 +1,88 @@
+"""What the pipeline measured for an entry, read from its git-tracked metrics files.
+
+Values stay raw numbers (templates format them); a missing or unreadable file is ``None`` (the
+site shows "not run"), a missing key is ``None`` too.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+#: The accuracy metrics each task is measured by (benchmark.json keys, also published keys).
+ACCURACY = {
+    "classification": ["top1", "top5"],
+    "detection": ["box_ap"],
+    "face_detection": ["easy", "medium", "hard"],
+    "instance_segmentation": ["box_ap", "mask_ap"],
+    "semantic_segmentation": ["miou"],
+}
+THREADS = (1, 2, 4)
+RUNTIMES = ("paddle", "onnx")
+PRECISIONS = ("fp32", "int8")
+INPUTS = ("profile", "paper")
+STATS = ("median", "p90", "mean", "std")
+
+
+@dataclass
+class Measured:
+    """One entry's measurements; ``metrics`` is benchmark.json (empty when not run)."""
+
+    entry: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    curves: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # compress/search figures
+
+    @property
+    def ran(self) -> bool:
+        return bool(self.metrics)
+
+    def get(self, key: str) -> Optional[float]:
+        return self.metrics.get(key)
+
+    @property
+    def precision(self) -> str:
+        """The precision the entry is deployed at: int8 when it was quantized."""
+        return "int8" if any(k.startswith("paddle_int8_") for k in self.metrics) else "fp32"
+
+    def latency(self, runtime: str, precision: str, threads: int, at: str, stat: str = "median"):
+        return self.metrics.get(f"{runtime}_{precision}_t{threads}_{at}_{stat}_ms")
+
+    def deployed_latency(self, threads: int) -> Optional[float]:
+        """Paddle Inference median at the paper's input size, at the deployed precision."""
+        return self.latency("paddle", self.precision, threads, "paper")
+
+
+def load_measured(metrics_dir: Path, entry: str) -> Measured:
+    """Read ``metrics_dir/<entry>/``: benchmark.json, curves (dvclive TSVs), stage figures."""
+    root = metrics_dir / entry
+    out = Measured(entry, _json(root / "benchmark.json"))
+    for name in ("compress/compress.json", "search/search.json"):
+        data = _json(root / name)
+        out.extra.update({k: v for k, v in data.items() if isinstance(v, (int, float, str))})
+    for tsv in sorted(root.glob("**/plots/metrics/*.tsv")):
+        stage = tsv.relative_to(root).parts[0]
+        points = _tsv(tsv)
+        if points:
+            out.curves[f"{stage}/{tsv.stem}"] = points
+    return out
+
+
+def _json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # not run yet, or half a file: shown as not run, never a broken build
+    return data if isinstance(data, dict) else {}
+
+
+def _tsv(path: Path) -> list[tuple[float, float]]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            rows = list(csv.reader(f, delimiter="\t"))[1:]
+        return [(float(r[0]), float(r[1])) for r in rows if len(r) >= 2]
+    except (OSError, ValueError, IndexError):
+        return []
