@@ -58,6 +58,7 @@ def _pct(value: Any, digits: int | None = None) -> str:
 
 def build_context(params: Path, metrics: Path, site: Path, lock: Path) -> dict[str, Any] | None:
     """Everything the templates read, shared by both languages; None when params are invalid."""
+    from stages.zoo import catalog
     from stages.zoo.registry import load_or_report
     from stages.zoo.site import charts, describe
     from stages.zoo.site.measured import ACCURACY, load_measured
@@ -86,7 +87,7 @@ def build_context(params: Path, metrics: Path, site: Path, lock: Path) -> dict[s
              for name, e in registry.entries.items()}
     return {"registry": registry, "entries": registry.entries, "layout": layout["tasks"], "tables": tables,
             "measured": measured, "plots": plots, "cards": cards, "accuracy": ACCURACY,
-            "profile": registry.choice.profile, "accuracy_keys": list(dict.fromkeys(sum(ACCURACY.values(), []))),
+            "profile": registry.choice.profile, "metric_keys": list(catalog.METRICS),
             "samples": {p.parent.name for p in metrics.glob("*/sample.png")}}
 
 

@@ -98,6 +98,10 @@ def test_table_sort_filter_language_and_search(served, browser, registry):
     browser.get(browser.find_element(By.CSS_SELECTOR, 'a[hreflang="en"]').get_attribute("href"))
     assert browser.current_url == f"{served}/classification/quantization/"
 
+    browser.get(f"{served}/zh/classification/")
+    assert browser.find_elements(By.CSS_SELECTOR, "svg circle.zoo-pt-front"), "no Pareto front drawn"
+    browser.save_screenshot(str(SHOTS / "classification_charts_zh.png"))
+
     browser.get(f"{served}/zh/")
     query = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
     query.click()
