@@ -21,6 +21,15 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 @contextlib.contextmanager
 def staged_dirs(*finals: Path) -> Iterator[list[Path]]:
     """Temporary folders beside ``finals``, moved into their place only if the block succeeds.

@@ -6,6 +6,7 @@ Files and what they load into:
 - ``params/sources.yaml``          -> :class:`Sources` (the seed pages and their tables)
 - ``params/defaults/<task>.yaml``  -> :class:`Defaults` (one per task family)
 - ``params/zoo/<task>.yaml``       -> ``entries:`` mapping of name -> :class:`Entry`
+- ``params/review.yaml``           -> :class:`Review` (tolerances of ``python -m stages.diff``)
 """
 
 from __future__ import annotations
@@ -233,3 +234,22 @@ class Defaults:
     train: Train = Train()
     param_groups: dict[str, list[str]] = field(default_factory=dict)
     ratio_presets: dict[str, list[float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How much worse a metric may get before a change is a regression."""
+
+    accuracy_points: float = 1.0
+    latency_pct: float = 15.0
+    latency_sigmas: float = 3.0
+    size_pct: float = 1.0
+
+
+@dataclass(frozen=True)
+class Review:
+    """``params/review.yaml``: tolerances, ignored keys and expected published-measured gaps."""
+
+    tolerance: Tolerance = Tolerance()
+    ignore: list[str] = ()
+    expected_gap: dict[str, dict[str, float]] = field(default_factory=dict)
