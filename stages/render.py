@@ -53,7 +53,8 @@ def _signed(value: Any, digits: int | None = None) -> str:
 
 
 def _pct(value: Any, digits: int | None = None) -> str:
-    return _num(None if value is None else value * 100, digits)
+    # a fraction as percent, without the float noise of the multiplication (0.112 -> 11.2)
+    return _num(None if value is None else round(value * 100, 6), digits)
 
 
 def build_context(params: Path, metrics: Path, site: Path, lock: Path) -> dict[str, Any] | None:

@@ -55,6 +55,10 @@ def test_published_numbers_are_written_as_published(value, text):
     assert render._num(value) == text
 
 
+def test_fractions_show_as_percent_without_float_noise():
+    assert render._pct(0.112) == "11.2" and render._pct(0.5) == "50" and render._pct(0.875) == "87.5"
+
+
 def test_pareto_front_keeps_only_undominated_points():
     pts = [charts.Point("a", 1, 50), charts.Point("b", 2, 40), charts.Point("c", 3, 60), charts.Point("d", 4, 55)]
     assert [p.entry for p in charts.pareto(pts)] == ["a", "c"]
