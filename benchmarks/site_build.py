@@ -24,18 +24,34 @@ from stages.zoo.io import write_json
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def once(work: Path) -> tuple[float, float]:
-    """One render + build in ``work``; returns their seconds."""
+def copy_site(dest: Path) -> Path:
+    """``mkdocs.yml`` and the site sources (without rendered pages) in ``dest``; returns ``dest``."""
+    shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+    shutil.copytree(ROOT / "site", dest / "site", ignore=shutil.ignore_patterns("docs", "__pycache__"))
+    return dest
+
+
+def render_and_build(work: Path, metrics: Path) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Render this repository's params and ``metrics`` into ``work/site/docs``, then build
+    ``work/build/site``; returns the seconds of each step and mkdocs' result."""
     shutil.rmtree(work / "site" / "docs", ignore_errors=True)
     t0 = time.perf_counter()
-    args = ["--params", str(ROOT / "params"), "--metrics", str(ROOT / "metrics"), "--site", str(work / "site"),
+    args = ["--params", str(ROOT / "params"), "--metrics", str(metrics), "--site", str(work / "site"),
             "--lock", str(ROOT / "dvc.lock"), "--out", str(work / "site" / "docs")]
     if render.main(args) != 0:
-        raise SystemExit("render failed")
+        raise RuntimeError("render failed")
     t1 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(work / "mkdocs.yml")],
-                   check=True, cwd=work)
-    return t1 - t0, time.perf_counter() - t1
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f",
+                             str(work / "mkdocs.yml")], capture_output=True, text=True, cwd=work)
+    return t1 - t0, time.perf_counter() - t1, result
+
+
+def once(work: Path) -> tuple[float, float]:
+    """One render + build in ``work``; returns their seconds."""
+    render_s, build_s, result = render_and_build(work, ROOT / "metrics")
+    if result.returncode != 0:
+        raise SystemExit(f"mkdocs build failed: {result.stderr.strip().splitlines()[-1:]}")
+    return render_s, build_s
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        shutil.copy(ROOT / "mkdocs.yml", work / "mkdocs.yml")
-        shutil.copytree(ROOT / "site", work / "site", ignore=shutil.ignore_patterns("docs", "__pycache__"))
+        work = copy_site(Path(tmp))
         times = [once(work) for _ in range(args.repeat)]
         pages = len(list((work / "site" / "docs").rglob("*.md")))
         html = len(list((work / "build" / "site").rglob("*.html")))

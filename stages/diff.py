@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stages.zoo import catalog
 from stages.zoo.io import write_text
+from stages.zoo.review import compare, gaps, load_side, regressions
 from stages.zoo.revision import RevisionError, Tree
 
 MARK = {"regression": "❌ regression", "improvement": "✅ improvement", "within tolerance": "within tolerance",
         "": "", "not measured": "not measured"}
-TASK_ORDER = ("classification", "detection", "face_detection", "instance_segmentation", "semantic_segmentation")
 
 
 def fmt(value: Any, signed: bool = False) -> str:
@@ -33,6 +34,11 @@ def fmt(value: Any, signed: bool = False) -> str:
     return f"`{value}`"
 
 
+def _row(c) -> str:
+    """A changed metric's table cells up to its change in %."""
+    return f"| `{c.metric}` | {fmt(c.old)} | {fmt(c.new)} | {fmt(c.delta, True)} | {fmt(c.pct, True)} |"
+
+
 def _entry(d) -> list[str]:
     title = {"added": " (added)", "removed": " (removed)"}.get(d.status, "")
     flag = " ❌" if d.regressions else ""
@@ -42,34 +48,31 @@ def _entry(d) -> list[str]:
         lines += [f"| `{k}` | {fmt(a)} | {fmt(b)} |" for k, a, b in d.params] + [""]
     judged = [c for c in d.changes if c.verdict]
     rest = [c for c in d.changes if not c.verdict]
-    row = "| `{}` | {} | {} | {} | {} | {} |"
     if judged:
         lines += ["| metric | old | new | change | change % | verdict |", "|---|--:|--:|--:|--:|---|"]
-        lines += [row.format(c.metric, fmt(c.old), fmt(c.new), fmt(c.delta, True), fmt(c.pct, True),
-                             MARK[c.verdict]) for c in judged] + [""]
+        lines += [_row(c) + f" {MARK[c.verdict]} |" for c in judged] + [""]
     if rest:
         lines += [f"<details><summary>{len(rest)} other figures changed</summary>", "",
                   "| metric | old | new | change | change % |", "|---|--:|--:|--:|--:|"]
-        lines += [row.format(c.metric, fmt(c.old), fmt(c.new), fmt(c.delta, True), fmt(c.pct, True), "")[:-3]
-                  for c in rest] + ["", "</details>", ""]
+        lines += [_row(c) for c in rest] + ["", "</details>", ""]
     return lines
 
 
 def report(base, head, diffs, gap_rows) -> str:
     """The Markdown report."""
-    regressions = sum(len(d.regressions) for d in diffs) + sum(g["verdict"] == "regression" for g in gap_rows)
     improvements = sum(c.verdict == "improvement" for d in diffs for c in d.changes)
     count = {s: sum(d.status == s for d in diffs) for s in ("changed", "added", "removed")}
     name = lambda side: f"`{side.tree.label}`" + (f" ({side.tree.commit[:10]})" if side.tree.commit else "")  # noqa: E731
     lines = [f"# Zoo review: {name(base)} → {name(head)}", "",
-             f"**{regressions} regression(s)**, {improvements} improvement(s); {count['changed']} entries changed, "
+             f"**{regressions(diffs, gap_rows)} regression(s)**, {improvements} improvement(s); "
+             f"{count['changed']} entries changed, "
              f"{count['added']} added, {count['removed']} removed.", ""]
     shared = [(k, base.shared.get(k), head.shared.get(k)) for k in sorted(set(base.shared) | set(head.shared))
               if base.shared.get(k) != head.shared.get(k)]
     if shared:
         lines += ["## Shared params", "", "| key | old | new |", "|---|---|---|"]
         lines += [f"| `{k}` | {fmt(a)} | {fmt(b)} |" for k, a, b in shared] + [""]
-    for task in TASK_ORDER:
+    for task in catalog.TASKS:
         group = [d for d in diffs if d.task == task]
         if group:
             lines += [f"## {task}", ""] + [line for d in group for line in _entry(d)]
@@ -92,8 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the Markdown report here (default: stdout)")
     parser.add_argument("--fail-on-regression", action="store_true", help="exit 1 when a change is a regression")
     args = parser.parse_args(argv)
-    from stages.zoo.review import compare, gaps, load_side
-
     try:
         base, head = (load_side(Tree(args.repo, rev)) for rev in (args.base, args.head))
     except RevisionError as err:
@@ -105,8 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         write_text(args.out, text)
     else:
         print(text)
-    bad = any(d.regressions for d in diffs) or any(g["verdict"] == "regression" for g in gap_rows)
-    return 1 if bad and args.fail_on_regression else 0
+    return 1 if regressions(diffs, gap_rows) and args.fail_on_regression else 0
 
 
 if __name__ == "__main__":

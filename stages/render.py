@@ -62,7 +62,7 @@ def build_context(params: Path, metrics: Path, site: Path, lock: Path) -> dict[s
     from stages.zoo import catalog
     from stages.zoo.registry import load_or_report
     from stages.zoo.site import charts, describe
-    from stages.zoo.site.measured import ACCURACY, load_measured
+    from stages.zoo.site.measured import ACCURACY, AXES, load_measured
     from stages.zoo.site.tables import site_table
 
     registry = load_or_report(params)
@@ -87,7 +87,7 @@ def build_context(params: Path, metrics: Path, site: Path, lock: Path) -> dict[s
                     "curves": {k: charts.curve(v) for k, v in measured[name].curves.items()}}
              for name, e in registry.entries.items()}
     return {"registry": registry, "entries": registry.entries, "layout": layout["tasks"], "tables": tables,
-            "measured": measured, "plots": plots, "cards": cards, "accuracy": ACCURACY,
+            "measured": measured, "plots": plots, "cards": cards, "accuracy": ACCURACY, "axes": AXES,
             "profile": registry.choice.profile, "metric_keys": list(catalog.METRICS),
             "samples": {p.parent.name for p in metrics.glob("*/sample.png")}}
 
@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     with staged_dirs(args.out) as (tmp,):
         counts = {lang: render_language(env, context, t, lang, tmp / lang) for lang, t in locales.items()}
         for lang in locales:  # images the benchmark stages drew (detection, segmentation samples)
-            for image in sorted(args.metrics.glob("*/sample.png")):
-                shutil.copy(image, (tmp / lang / "models" / f"{image.parent.name}.png"))
+            for name in sorted(context["samples"]):
+                shutil.copy(args.metrics / name / "sample.png", tmp / lang / "models" / f"{name}.png")
     ran = sum(m.ran for m in context["measured"].values())
     print(f"rendered {', '.join(f'{n} {lang}' for lang, n in counts.items())} pages -> {args.out} "
           f"({ran} of {len(context['entries'])} entries measured)")

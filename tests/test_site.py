@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from benchmarks.site_build import copy_site, render_and_build
 from seedtables import numbers, parse_tables
 from stages import render
 from stages.zoo.site import charts
@@ -64,19 +63,9 @@ def test_pareto_front_keeps_only_undominated_points():
     assert [p.entry for p in charts.pareto(pts)] == ["a", "c"]
 
 
-def copy_site(dest: Path) -> Path:
-    """mkdocs.yml and site/ sources (without generated pages) in ``dest``."""
-    shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
-    shutil.copytree(ROOT / "site", dest / "site", ignore=shutil.ignore_patterns("docs", "__pycache__"))
-    return dest
-
-
 def build(dest: Path, metrics: Path) -> subprocess.CompletedProcess:
     """Render into ``dest/site/docs`` and build ``dest/build/site``; returns mkdocs' result."""
-    assert render.main(["--params", str(ROOT / "params"), "--metrics", str(metrics), "--site",
-                        str(dest / "site"), "--lock", str(ROOT / "dvc.lock"), "--out", str(dest / "site/docs")]) == 0
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f",
-                           str(dest / "mkdocs.yml")], capture_output=True, text=True, cwd=dest)
+    return render_and_build(dest, metrics)[2]
 
 
 def test_missing_and_partial_metrics_still_build(tmp_path):

@@ -13,12 +13,7 @@ from typing import Iterator
 
 def write_json(path: Path, data: dict) -> None:
     """Write JSON atomically (sorted keys, UTF-8, trailing newline)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 def write_text(path: Path, text: str) -> None:

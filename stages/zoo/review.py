@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from . import catalog
 from .model import Review
 from .revision import RevisionError, Tree
 
-ACCURACY = ("top1", "top5", "acc", "box_ap", "mask_ap", "miou", "easy", "medium", "hard")
+#: Accuracy-like metrics (judged in points): the catalog's percent and AP metrics.
+ACCURACY = tuple(k for k, spec in catalog.METRICS.items() if spec.unit in ("%", "AP"))
 SIZES = ("size_mb", "params_m", "gflops", "macs")
 #: A published metric and the measured key it is compared with (paper scale where it exists).
 MEASURED_AS = {"top1": "top1", "top5": "top5", "box_ap": "box_ap", "mask_ap": "mask_ap", "miou": "miou",
@@ -64,6 +66,11 @@ class EntryDiff:
     @property
     def regressions(self) -> list[Change]:
         return [c for c in self.changes if c.verdict == "regression"]
+
+
+def regressions(diffs: list[EntryDiff], gap_rows: list[dict[str, Any]]) -> int:
+    """Regressions in the metric changes plus expected gaps that are off."""
+    return sum(len(d.regressions) for d in diffs) + sum(g["verdict"] == "regression" for g in gap_rows)
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -170,12 +177,12 @@ def gaps(head: Side) -> list[dict[str, Any]]:
                                                                                    (int, float))), None) if entry else None
             measured = head.metrics.get(name, {}).get(MEASURED_AS.get(metric, metric))
             gap = None if published is None or measured is None else published - measured
-            c = Change(metric, want, gap, kind(metric))
             # the gap is off when the measured value is outside tolerance of published - expected,
             # in either direction
-            verdict = "not measured" if gap is None else judge(
-                dataclasses.replace(c, metric=MEASURED_AS.get(metric, metric), old=published - want, new=measured),
-                {}, {}, head.review).replace("improvement", "regression")
+            expected_measured = Change(MEASURED_AS.get(metric, metric), None if published is None else published - want,
+                                       measured, kind(metric))
+            verdict = "not measured" if gap is None else judge(expected_measured, {}, {}, head.review).replace(
+                "improvement", "regression")
             rows.append({"entry": name, "metric": metric, "published": published, "measured": measured,
                          "gap": gap, "expected": want, "verdict": verdict})
     return rows

@@ -24,7 +24,8 @@ THREADS = (1, 2, 4)
 RUNTIMES = ("paddle", "onnx")
 PRECISIONS = ("fp32", "int8")
 INPUTS = ("profile", "paper")
-STATS = ("median", "p90", "mean", "std")
+#: The benchmark's latency grid, as the model cards lay it out.
+AXES = {"runtimes": RUNTIMES, "precisions": PRECISIONS, "inputs": INPUTS, "threads": THREADS}
 
 
 @dataclass
