@@ -1,0 +1,80 @@
+"""Stage `det_train@<entry>`: train a detection baseline (ppdet YOLOv3) on its profile's data.
+
+    python -m stages.det_train --config models/ENTRY/config.json --out models/ENTRY/model \
+        --metrics metrics/ENTRY/train
+
+Reads the resolved config (stage resolve). Writes ``--out``: model.pdparams, model.json (arch and
+anchors) and config.json; ``--metrics``: the dvclive curves and train.json (the trained model's
+val score, with provenance). Outputs appear only when training finished.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from stages.train import parse
+from stages.zoo.io import staged_dirs, write_json
+
+
+def train(config: dict, out: Path, metrics: Path) -> dict:
+    """Train the entry of ``config`` and write its outputs; returns the final figures."""
+    import numpy as np
+    import paddle
+
+    from stages.zoo.det import data, evaluate, fit, models
+    from stages.zoo.provenance import provenance
+
+    paddle.seed(config["seed"])
+    rng = np.random.default_rng(config["seed"])
+    train_set, val_set = data.split(config, "train"), data.split(config, "val")
+    model, info = models.build(config["arch"]), models.describe(config["arch"])
+    start = time.perf_counter()
+    losses = fit.fit(model, train_set, config["run"], fit_kind(config), info, rng, metrics / "plots")
+    model.eval()
+    with paddle.no_grad():
+        scores = evaluate.score(val_set, evaluate.predict(lambda x: [o.numpy() for o in model(paddle.to_tensor(x))],
+                                                          val_set, info))
+    paddle.save(model.state_dict(), str(out / "model.pdparams"))
+    write_json(out / "model.json", info)
+    write_json(out / "config.json", config)
+    figures = {**scores, "train_loss": losses[-1], "epochs": config["run"]["epochs"],
+               "train_images": len(train_set), "val_images": len(val_set),
+               "seconds": round(time.perf_counter() - start, 1), **provenance(config["threads"])}
+    write_json(metrics / "train.json", figures)
+    return figures
+
+
+def fit_kind(config: dict) -> str:
+    """The LR schedule: the profile's, else the recipe's, else piecewise."""
+    return config["run"].get("lr_schedule") or config["train"].get("lr_schedule") or "piecewise"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train one detection baseline.
+
+    Returns:
+        0 on success, 1 on a bad config or dataset (one line on stderr).
+    """
+    args, config = parse(argv, __doc__, "folder for curves and figures")
+    from stages.zoo.datasets import DatasetError
+    from stages.zoo.det.models import UnsupportedArch
+
+    if config["task"] != "detection" or config["base"] is not None:
+        print(f"{args.config}: entry '{config['name']}': key 'task': det_train trains detection baselines",
+              file=sys.stderr)
+        return 1
+    try:
+        with staged_dirs(args.out, args.metrics) as staging:
+            figures = train(config, *staging)
+    except (DatasetError, UnsupportedArch) as err:
+        print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
+        return 1
+    shown = " ".join(f"{k} {figures[k]:.2f}" for k in ("box_ap", "box_ap50", "voc_map") if k in figures)
+    print(f"trained {config['name']}: {shown} in {figures['seconds']} s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

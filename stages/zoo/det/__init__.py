@@ -1,0 +1,1 @@
+"""Detection: PaddleDetection (ppdet) architectures, data, training, decoding and evaluation."""

@@ -1,0 +1,96 @@
+"""Detection splits in memory (the tiny profile's small sets) and YOLOv3 training targets.
+
+Images are resized to the model's square input (no letterbox: the embedded images are square, and a
+box scales with its image); boxes stay in the image's own pixels in the records, and predictions are
+mapped back to them (:func:`DetSet.to_image`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..cls.data import MEAN, STD
+from ..datasets import Dataset, load
+from ..datasets.images import read_image
+
+#: Ground-truth slots per image in a training batch (ppdet pads gt boxes to a fixed count too).
+MAX_BOXES = 50
+
+
+def _resize(image: np.ndarray, size: int) -> np.ndarray:
+    import cv2
+
+    return image if image.shape[:2] == (size, size) else cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+class DetSet:
+    """A split's images at ``size`` x ``size`` (uint8 RGB) with its records; ``kind`` is the registered
+    dataset name (``coco``, ``voc``), which says how it is scored."""
+
+    def __init__(self, dataset: Dataset, size: int, kind: str):
+        self.dataset, self.size, self.kind = dataset, size, kind
+        self.images = np.stack([_resize(read_image(dataset.path(s.image))[..., ::-1], size)
+                                for s in dataset.samples])
+
+    def __len__(self) -> int:
+        return len(self.dataset.samples)
+
+    def normalised(self, idx: np.ndarray) -> np.ndarray:
+        """NCHW float32 batch of the images ``idx``."""
+        x = (self.images[idx].astype(np.float32) / 255 - MEAN) / STD
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(indices, images)`` in order, for prediction."""
+        for start in range(0, len(self), batch_size):
+            idx = np.arange(start, min(start + batch_size, len(self)))
+            yield idx, self.normalised(idx)
+
+    def to_image(self, i: int, boxes: np.ndarray) -> np.ndarray:
+        """Boxes in model-input pixels -> pixels of image ``i``, clipped to it."""
+        s = self.dataset.samples[i]
+        out = boxes * np.array([s.width, s.height, s.width, s.height]) / self.size
+        return np.clip(out, 0, [s.width, s.height, s.width, s.height])
+
+    def gt_xywh(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Image ``i``'s non-ignored boxes as normalised centre x, y, w, h, and their labels."""
+        s = self.dataset.samples[i]
+        keep = [k for k in range(len(s.boxes)) if not s.ignore[k]]
+        b = np.array([s.boxes[k] for k in keep], np.float32).reshape(-1, 4)
+        xywh = np.stack([(b[:, 0] + b[:, 2]) / 2 / s.width, (b[:, 1] + b[:, 3]) / 2 / s.height,
+                         (b[:, 2] - b[:, 0]) / s.width, (b[:, 3] - b[:, 1]) / s.height], 1)
+        return xywh, np.array([s.labels[k] for k in keep], np.int32)
+
+
+def split(config: dict[str, Any], name: str) -> DetSet:
+    """Split ``name`` of a resolved config's dataset at the model's input size.
+
+    Raises:
+        DatasetError: The dataset is missing or malformed (one line).
+    """
+    return DetSet(load(config["dataset"], config["data"], name), config["arch"]["input"], config["dataset"])
+
+
+def yolo_targets(data: DetSet, idx: np.ndarray, info: dict[str, Any], flip: np.ndarray | None = None) -> dict:
+    """A training batch for ppdet's YOLOv3 loss: image, gt_bbox and one target per output
+    (ppdet's own ``Gt2YoloTarget``); ``flip`` mirrors the chosen images (and their boxes)."""
+    from ppdet.data.transform.batch_operators import Gt2YoloTarget
+
+    images = data.normalised(idx)
+    samples = []
+    for k, i in enumerate(idx):
+        xywh, labels = data.gt_xywh(i)
+        image = images[k]
+        if flip is not None and flip[k]:
+            image, xywh = image[:, :, ::-1], xywh * [-1, 1, 1, 1] + [1, 0, 0, 0]
+        n = min(len(xywh), MAX_BOXES)
+        box, cls, score = (np.zeros((MAX_BOXES, 4), np.float32), np.zeros(MAX_BOXES, np.int32),
+                           np.zeros((MAX_BOXES, 1), np.float32))
+        box[:n], cls[:n], score[:n] = xywh[:n], labels[:n], 1.0
+        samples.append({"image": np.ascontiguousarray(image), "gt_bbox": box, "gt_class": cls, "gt_score": score})
+    samples = Gt2YoloTarget(info["anchors"], info["anchor_masks"], info["strides"],
+                            num_classes=info["classes"])(samples)
+    keys = ["image", "gt_bbox"] + [f"target{i}" for i in range(len(info["strides"]))]
+    return {key: np.stack([s[key] for s in samples]) for key in keys}

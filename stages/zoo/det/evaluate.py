@@ -1,0 +1,65 @@
+"""Score a detector's predictions on a split (COCO box AP, or VOC mAP) and draw them on an image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..metrics import Detections
+from . import decode
+from .data import DetSet
+
+#: Batch size of evaluation forwards (the embedded images are small).
+BATCH = 32
+
+
+def predict(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: DetSet, info: dict[str, Any]) -> list[Detections]:
+    """Detections in each image's pixels; ``run`` maps an NCHW batch to the three raw outputs."""
+    out = []
+    for idx, x in data.batches(BATCH):
+        for i, (boxes, scores, labels) in zip(idx, decode.detections(run(x), info, data.size)):
+            out.append(Detections.of(data.to_image(i, boxes), scores, labels))
+    return out
+
+
+def score(data: DetSet, predictions: list[Detections]) -> dict[str, float]:
+    """``box_ap`` (COCO AP@[.5:.95]) and ``box_ap50`` for COCO-layout data; ``voc_map`` (11-point, IoU
+    0.5, as PaddleDetection's VOC models report) for VOC; in percent."""
+    from ..metrics.coco import coco_ap, to_results
+    from ..metrics.voc import voc_map
+
+    ds = data.dataset
+    if data.kind == "voc":
+        return {"voc_map": voc_map(ds.samples, predictions, len(ds.classes))}
+    from ..datasets.coco import to_coco
+
+    gt = to_coco(ds.samples, ds.classes, [s.image for s in ds.samples])
+    ap = coco_ap(gt, to_results(gt, predictions))
+    return {"box_ap": ap["ap"], "box_ap50": ap["ap50"]}
+
+
+def draw(data: DetSet, i: int, det: Detections, path: Path, threshold: float = 0.3) -> None:
+    """Image ``i`` with ground truth (green) and predictions above ``threshold`` (red, with class and
+    score), scaled up 4x so the small embedded images can be read, written as PNG."""
+    import cv2
+
+    from ..datasets.images import read_image
+
+    sample = data.dataset.samples[i]
+    image = cv2.resize(read_image(data.dataset.path(sample.image)), None, fx=4, fy=4,
+                       interpolation=cv2.INTER_NEAREST)
+    for box in sample.boxes:
+        x1, y1, x2, y2 = (int(round(v * 4)) for v in box)
+        cv2.rectangle(image, (x1, y1), (x2, y2), (0, 200, 0), 1)
+    for box, s, label in zip(det.boxes, det.scores, det.labels):
+        if s < threshold:
+            continue
+        x1, y1, x2, y2 = (int(round(v * 4)) for v in box)
+        cv2.rectangle(image, (x1, y1), (x2, y2), (0, 0, 255), 2)
+        cv2.putText(image, f"{data.dataset.classes[int(label)]} {s:.2f}", (x1, max(10, y1 - 3)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), image):
+        raise OSError(f"{path}: could not write the image")

@@ -1,0 +1,146 @@
+"""Build a registered detection architecture from PaddleDetection's (``ppdet``) own layers.
+
+    model = build({"name": "YOLOv3", "backbone": "MobileNetV1", "classes": 10, "input": 96, "scale": 0.25})
+
+The tiny profile narrows the backbone and the YOLOv3 FPN by ``scale`` (ppdet's ``YOLOv3FPN`` has fixed
+widths, so :class:`ScaledYOLOv3FPN` rebuilds it from ppdet's own blocks); at ``scale`` 1 the model is
+ppdet's as published. Anchors are the published COCO anchors for 608 px, scaled to the input size.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+#: What a det train stage folder holds: model.json (what :func:`build` needs) and the float weights.
+FILES = ("model.json", "model.pdparams")
+
+#: YOLOv3's published anchors (w, h in pixels at 608 px input) and which of them each output uses.
+ANCHORS_608 = [[10, 13], [16, 30], [33, 23], [30, 61], [62, 45], [59, 119], [116, 90], [156, 198], [373, 326]]
+ANCHOR_MASKS = [[6, 7, 8], [3, 4, 5], [0, 1, 2]]
+#: Output strides of the three YOLOv3 outputs (coarse to fine), as the anchor masks.
+STRIDES = [32, 16, 8]
+
+#: Backbones of the YOLOv3 entries -> (ppdet backbone class, keyword arguments at width ``scale``).
+_BACKBONES = {
+    "MobileNetV1": ("mobilenet_v1.MobileNet", lambda s, dcn: {"scale": s, "feature_maps": [4, 6, 13]}),
+    "MobileNetV3_large": ("mobilenet_v3.MobileNetV3",
+                          lambda s, dcn: {"model_name": "large", "scale": s, "feature_maps": [7, 13, 16]}),
+    "MobileNetV3_small": ("mobilenet_v3.MobileNetV3",
+                          lambda s, dcn: {"model_name": "small", "scale": s, "feature_maps": [4, 9, 12]}),
+    "ResNet34": ("resnet.ResNet", lambda s, dcn: {"depth": 34, "return_idx": [1, 2, 3], "freeze_at": -1,
+                                                  "freeze_norm": False}),
+    "ResNet50_vd": ("resnet.ResNet", lambda s, dcn: {"depth": 50, "variant": "d", "return_idx": [1, 2, 3],
+                                                     "freeze_at": -1, "freeze_norm": False,
+                                                     "dcn_v2_stages": [3] if dcn else [-1]}),
+    "DarkNet53": ("darknet.DarkNet", lambda s, dcn: {"depth": 53, "return_idx": [2, 3, 4]}),
+}
+
+
+class UnsupportedArch(Exception):
+    """The architecture cannot be built here; the message says why in one line."""
+
+
+def anchors_for(input_size: int) -> list[list[float]]:
+    """The published anchors scaled from 608 px to ``input_size`` (objects scale with the image)."""
+    return [[round(w * input_size / 608, 2), round(h * input_size / 608, 2)] for w, h in ANCHORS_608]
+
+
+def _backbone(name: str, scale: float, dcn: bool):
+    import importlib
+
+    if name not in _BACKBONES:
+        raise UnsupportedArch(f"YOLOv3 backbone {name!r} is not built yet (built: {', '.join(_BACKBONES)})")
+    path, kwargs = _BACKBONES[name]
+    module, cls = path.rsplit(".", 1)
+    return getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**kwargs(scale, dcn))
+
+
+def _scaled_fpn(in_channels: list[int], scale: float):
+    """ppdet's YOLOv3FPN, or at ``scale`` < 1 the same layers with every width scaled."""
+    import paddle
+    from ppdet.modeling.necks import yolo_fpn
+
+    if scale >= 1:
+        return yolo_fpn.YOLOv3FPN(in_channels=in_channels)
+
+    class ScaledYOLOv3FPN(yolo_fpn.YOLOv3FPN):
+        """YOLOv3FPN with widths 512 / 256 / 128 times ``scale``: its forward, its sublayer names (the
+        names the pruned parameter lists use), narrower blocks."""
+
+        def __init__(self):
+            paddle.nn.Layer.__init__(self)
+            self.in_channels, self.num_blocks, self.data_format = in_channels, len(in_channels), "NCHW"
+            self._out_channels, self.yolo_blocks, self.routes = [], [], []
+            width = [max(8, int(512 * scale) // 2 ** i) for i in range(self.num_blocks)]
+            for i in range(self.num_blocks):
+                ch_in = in_channels[-i - 1] + (width[i - 1] // 2 if i else 0)
+                name = f"yolo_block.{i}"
+                self.yolo_blocks.append(self.add_sublayer(
+                    name, yolo_fpn.YoloDetBlock(ch_in, width[i], norm_type="bn", name=name)))
+                self._out_channels.append(2 * width[i])
+                if i < self.num_blocks - 1:
+                    name = f"yolo_transition.{i}"
+                    self.routes.append(self.add_sublayer(name, yolo_fpn.ConvBNLayer(
+                        ch_in=width[i], ch_out=width[i] // 2, filter_size=1, stride=1, padding=0,
+                        norm_type="bn", name=name)))
+
+    return ScaledYOLOv3FPN()
+
+
+def build(arch: dict[str, Any]):
+    """A fresh detector for a resolved ``arch`` (name, backbone, dcn, scale, classes, input).
+
+    Raises:
+        UnsupportedArch: Not an architecture this module builds (yet).
+    """
+    import paddle
+
+    if arch["name"] != "YOLOv3":
+        raise UnsupportedArch(f"{arch['name']}: only YOLOv3 detectors are built yet")
+    from ppdet.modeling.heads.yolo_head import YOLOv3Head
+    from ppdet.modeling.losses.yolo_loss import YOLOv3Loss
+
+    scale = arch.get("scale") or 1.0
+    with paddle.utils.unique_name.guard():
+        backbone = _backbone(arch["backbone"], scale, bool(arch.get("dcn")))
+        neck = _scaled_fpn([s.channels for s in backbone.out_shape], scale)
+        loss = YOLOv3Loss(num_classes=arch["classes"], ignore_thresh=0.7, downsample=STRIDES, label_smooth=False)
+        head = YOLOv3Head(in_channels=[s.channels for s in neck.out_shape], anchors=anchors_for(arch["input"]),
+                          anchor_masks=ANCHOR_MASKS, num_classes=arch["classes"], loss=loss)
+        return _detector(backbone, neck, head)
+
+
+def _detector(backbone, neck, head):
+    import paddle
+
+    class Detector(paddle.nn.Layer):
+        """Image batch -> the three raw YOLOv3 outputs (decoding and NMS: :mod:`.decode`); with
+        ``targets`` in train mode, ppdet's YOLOv3 loss dict."""
+
+        def __init__(self):
+            super().__init__()
+            self.backbone, self.neck, self.yolo_head = backbone, neck, head
+
+        def forward(self, x, targets=None):
+            return self.yolo_head(self.neck(self.backbone({"image": x})), targets)
+
+    return Detector()
+
+
+def describe(arch: dict[str, Any]) -> dict[str, Any]:
+    """What model.json records, for :func:`load`: the arch and the anchors it was built with."""
+    keys = ("name", "backbone", "dcn", "scale", "classes", "input")
+    return {**{k: arch.get(k) for k in keys}, "anchors": anchors_for(arch["input"]), "anchor_masks": ANCHOR_MASKS,
+            "strides": STRIDES}
+
+
+def load(folder: Path) -> tuple[Any, dict[str, Any]]:
+    """The detector a det train stage folder holds, with its weights, and its model.json."""
+    import paddle
+
+    info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    model = build(info)
+    model.set_state_dict(paddle.load(str(folder / "model.pdparams")))
+    return model, info
