@@ -1,0 +1,93 @@
+"""Stage `det_export@<entry>`: a detector as a Paddle inference model and as ONNX.
+
+    python -m stages.det_export --config models/ENTRY/config.json --model models/ENTRY/model \
+        --out models/ENTRY/export
+
+Writes ``inference.pdmodel`` + ``.pdiparams`` (paddle.jit.save, old IR; input ``x`` NCHW with free
+batch and size; outputs: the three raw YOLOv3 maps, decoded with NMS by :mod:`stages.zoo.det.decode`),
+``model.onnx`` (paddle2onnx) and ``export.json``: each runtime's largest difference from the trained
+model on a fixed batch (it must be small, or the export failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from stages.zoo import runtime
+from stages.zoo.io import staged_dirs, write_json
+
+TOLERANCE = 1e-3  # absolute plus relative to the largest raw output, as the classification export
+
+
+def export(config: dict, model_dir: Path, out: Path) -> dict:
+    """Export the float detector and cross-check both runtimes; returns (and writes) the figures."""
+    import numpy as np
+    import paddle
+    import paddle2onnx
+
+    from stages.zoo.cls.models import input_spec
+    from stages.zoo.det import models
+    from stages.zoo.det.runners import onnx_runner, paddle_runner
+
+    model, info = models.load(model_dir)
+    model.eval()
+    paddle.jit.save(model, str(out / "inference"), input_spec=input_spec())
+    # onnxoptimizer, not paddle2onnx's default Polygraphy (it pip-installs numpy 2, see stages/export.py)
+    paddle2onnx.export(str(out / "inference.pdmodel"), str(out / "inference.pdiparams"),
+                       save_file=str(out / "model.onnx"), opset_version=13, optimize_tool="onnxoptimizer")
+    size = info["input"]
+    batch = np.random.default_rng(0).standard_normal((2, 3, size, size)).astype(np.float32)
+    with paddle.no_grad():
+        reference = [o.numpy() for o in model(paddle.to_tensor(batch))]
+    limit = TOLERANCE * (1 + max(float(np.abs(r).max()) for r in reference))
+    figures = {"input": size, "classes": info["classes"], "outputs": len(reference)}
+    for name, run in (("paddle_inference", paddle_runner(out / "inference", config["threads"])),
+                      ("onnxruntime", onnx_runner(out / "model.onnx", config["threads"]))):
+        got = run(batch)
+        diff = max(float(np.abs(g - r).max()) for g, r in zip(got, reference))
+        if len(got) != len(reference) or not diff < limit:
+            raise ValueError(f"{name} disagrees with the trained model: max abs diff {diff:.3g} "
+                             f"(tolerance {limit:.2g}, {len(got)} outputs)")
+        figures[f"max_abs_diff_{name}"] = diff
+    write_json(out / "export.json", figures)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Export one trained detector.
+
+    Returns:
+        0 on success, 1 when the model folder is incomplete or the exports disagree.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
+    parser.add_argument("--model", type=Path, required=True, help="det_train stage output folder")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the exported artifacts")
+    args = parser.parse_args(argv)
+    config = json.loads(args.config.read_text(encoding="utf-8"))
+    runtime.setup(config["threads"])
+    runtime.shim_paddle()
+    from stages.zoo.det.models import FILES
+    from stages.zoo.det.shims import shim_leaky_relu
+
+    shim_leaky_relu()
+
+    missing = next((args.model / f for f in FILES if not (args.model / f).is_file()), None)
+    if missing:
+        print(f"{missing}: missing (expected the det_train stage's output)", file=sys.stderr)
+        return 1
+    try:
+        with staged_dirs(args.out) as (tmp,):
+            figures = export(config, args.model, tmp)
+    except ValueError as err:
+        print(f"{args.model}: {err}", file=sys.stderr)
+        return 1
+    print(f"exported {args.model} -> {args.out}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
