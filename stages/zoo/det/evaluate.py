@@ -24,6 +24,13 @@ def predict(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: DetSet, inf
     return out
 
 
+def predict_image(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: DetSet, info: dict[str, Any],
+                  i: int) -> Detections:
+    """Detections of image ``i`` alone, in its pixels."""
+    boxes, scores, labels = decode.detections(run(data.normalised(np.array([i]))), info, data.size)[0]
+    return Detections.of(data.to_image(i, boxes), scores, labels)
+
+
 def score(data: DetSet, predictions: list[Detections]) -> dict[str, float]:
     """``box_ap`` (COCO AP@[.5:.95]) and ``box_ap50`` for COCO-layout data; ``voc_map`` (11-point, IoU
     0.5, as PaddleDetection's VOC models report) for VOC; in percent."""
