@@ -1,0 +1,118 @@
+"""Detection slice: ppdet YOLOv3 for every registered backbone, decoding and NMS, the leaky_relu
+export shim, and train -> export -> benchmark of one detector on the small embedded set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _yolo_backbones() -> list[tuple[str, bool]]:
+    """(backbone, dcn) of every YOLOv3 entry in the registry."""
+    from stages.zoo.registry import load_registry
+
+    entries = load_registry(ROOT / "params").entries.values()
+    return sorted({(e.arch.backbone, bool(e.arch.dcn)) for e in entries if e.arch.name == "YOLOv3"})
+
+
+@pytest.mark.parametrize("backbone,dcn", _yolo_backbones())
+def test_yolov3_builds_for_every_registered_backbone(backbone, dcn):
+    import paddle
+
+    from stages.zoo.det import models
+
+    arch = {"name": "YOLOv3", "backbone": backbone, "dcn": dcn, "scale": 0.25, "classes": 3, "input": 64}
+    model = models.build(arch)
+    model.eval()
+    with paddle.no_grad():
+        outs = model(paddle.zeros([2, 3, 64, 64]))
+    assert [tuple(o.shape) for o in outs] == [(2, 3 * (5 + 3), 64 // s, 64 // s) for s in models.STRIDES]
+
+
+def test_decode_puts_a_confident_cell_where_it_is():
+    from stages.zoo.det import decode, models
+
+    info = {"anchors": models.anchors_for(64), "anchor_masks": models.ANCHOR_MASKS, "strides": models.STRIDES}
+    outs = [np.full((1, 3 * 7, 64 // s, 64 // s), -20.0, np.float32) for s in models.STRIDES]
+    cell = outs[2][0].reshape(3, 7, 8, 8)[1]  # finest output, its second anchor (anchor 1: 16x30 at 608)
+    cell[:, 2, 5] = [0, 0, 0, 0, 20, -20, 20]  # centre of cell (row 2, col 5), class 1, certain
+    boxes, scores, labels = decode.detections(outs, info, 64)[0]
+    assert len(boxes) == 1 and labels[0] == 1 and scores[0] > 0.99
+    w, h = info["anchors"][1]
+    np.testing.assert_allclose(boxes[0], [44 - w / 2, 20 - h / 2, 44 + w / 2, 20 + h / 2], atol=1e-6)
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes():
+    from stages.zoo.det.decode import nms
+
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]], float)
+    assert nms(boxes, np.array([0.5, 0.9, 0.3])).tolist() == [1, 2]
+
+
+def test_leaky_relu_exports_with_its_slope(tmp_path):
+    """paddle2onnx 2.1 drops leaky_relu's alpha; with the shim ppdet's DarkNet block converts exactly."""
+    import paddle
+    import paddle2onnx
+    from ppdet.modeling.backbones.darknet import ConvBNLayer
+
+    from stages.zoo.cls.models import input_spec
+    from stages.zoo.det.runners import onnx_runner
+    from stages.zoo.det.shims import shim_leaky_relu
+
+    shim_leaky_relu()
+    layer = ConvBNLayer(3, 4, 3, padding=1)
+    layer.eval()
+    paddle.jit.save(layer, str(tmp_path / "m"), input_spec=input_spec())
+    paddle2onnx.export(str(tmp_path / "m.pdmodel"), str(tmp_path / "m.pdiparams"), save_file=str(tmp_path / "m.onnx"),
+                       opset_version=13, optimize_tool="None")
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32) * 4
+    with paddle.no_grad():
+        ref = layer(paddle.to_tensor(x)).numpy()
+    assert (ref < 0).any()
+    np.testing.assert_allclose(onnx_runner(tmp_path / "m.onnx", 1)(x)[0], ref, atol=1e-4)
+
+
+def test_detector_chain(registry, embedded, tmp_path):
+    from stages.det_benchmark import main as bench_main
+    from stages.det_export import main as export_main
+    from stages.det_train import main as train_main
+    from stages.zoo.resolve import resolve
+
+    cfg = resolve(registry, "yolov3_mobilenetv1-coco", "tiny")
+    cfg["data"] = str(embedded["root"] / "det" / "coco")
+    cfg["run"].update(epochs=1, batch_size=4)
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    c = ["--config", str(tmp_path / "config.json")]
+    assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train")]) == 0
+    train = json.loads((tmp_path / "train" / "train.json").read_text())
+    assert train["train_images"] == 12 and np.isfinite(train["train_loss"]) and 0 <= train["box_ap"] <= 100
+    assert export_main(c + ["--model", str(tmp_path / "model"), "--out", str(tmp_path / "export")]) == 0
+    exported = json.loads((tmp_path / "export" / "export.json").read_text())
+    assert exported["outputs"] == 3 and exported["max_abs_diff_onnxruntime"] < 1e-2
+    assert bench_main(c + ["--model", str(tmp_path / "model"), "--export", str(tmp_path / "export"),
+                           "--out", str(tmp_path / "bench.json"), "--sample", str(tmp_path / "sample.png"),
+                           "--threads", "1", "--min-seconds", "0.01"]) == 0
+    bench = json.loads((tmp_path / "bench.json").read_text())
+    for key in ("box_ap", "onnx_fp32_box_ap", "paddle_fp32_t1_paper608_median_ms", "onnx_fp32_t1_paper320_median_ms",
+                "params_m", "paper_params_m", "paper_gflops", "size_mb", "commit"):
+        assert key in bench, key
+    assert abs(bench["paddle_fp32_box_ap"] - bench["onnx_fp32_box_ap"]) < 1.0  # same model, two runtimes
+    assert bench["paper_params_m"] > 10 * bench["params_m"]  # 80 classes, full width
+    assert (tmp_path / "sample.png").stat().st_size > 1000
+
+
+def test_det_train_rejects_a_classification_config(registry, tmp_path, capsys):
+    from stages.det_train import main as train_main
+    from stages.zoo.resolve import resolve
+
+    (tmp_path / "config.json").write_text(json.dumps(resolve(registry, "mobilenetv1", "tiny")), encoding="utf-8")
+    assert train_main(["--config", str(tmp_path / "config.json"), "--out", str(tmp_path / "m"),
+                       "--metrics", str(tmp_path / "t")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "mobilenetv1" in err and "'task'" in err
+    assert not (tmp_path / "m").exists()
