@@ -70,14 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
     runtime.shim_paddle()
-    from stages.zoo.det.models import FILES
+    from stages.zoo.det.models import missing
     from stages.zoo.det.shims import shim_leaky_relu
 
     shim_leaky_relu()
-
-    missing = next((args.model / f for f in FILES if not (args.model / f).is_file()), None)
-    if missing:
-        print(f"{missing}: missing (expected the det_train stage's output)", file=sys.stderr)
+    if missing(args.model):
+        print(f"{missing(args.model)}: missing (expected the det_train stage's output)", file=sys.stderr)
         return 1
     try:
         with staged_dirs(args.out) as (tmp,):

@@ -23,6 +23,7 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     import numpy as np
     import paddle
 
+    from stages.zoo.cls.fit import schedule_kind
     from stages.zoo.det import data, evaluate, fit, models
     from stages.zoo.provenance import provenance
 
@@ -31,7 +32,7 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     train_set, val_set = data.split(config, "train"), data.split(config, "val")
     model, info = models.build(config["arch"]), models.describe(config["arch"])
     start = time.perf_counter()
-    losses = fit.fit(model, train_set, config["run"], fit_kind(config), info, rng, metrics / "plots")
+    losses = fit.fit(model, train_set, config["run"], schedule_kind(config), info, rng, metrics / "plots")
     model.eval()
     with paddle.no_grad():
         scores = evaluate.score(val_set, evaluate.predict(lambda x: [o.numpy() for o in model(paddle.to_tensor(x))],
@@ -44,11 +45,6 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
                "seconds": round(time.perf_counter() - start, 1), **provenance(config["threads"])}
     write_json(metrics / "train.json", figures)
     return figures
-
-
-def fit_kind(config: dict) -> str:
-    """The LR schedule: the profile's, else the recipe's, else piecewise."""
-    return config["run"].get("lr_schedule") or config["train"].get("lr_schedule") or "piecewise"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-#: What a det train stage folder holds: model.json (what :func:`build` needs) and the float weights.
-FILES = ("model.json", "model.pdparams")
+# A det train stage folder has the classification layout: model.json (here what :func:`build` needs)
+# and the float weights; the file list and its check are those of the classification models.
+from ..cls.models import FILES, missing  # noqa: F401  (re-exported for the det stages)
 
 #: YOLOv3's published anchors (w, h in pixels at 608 px input) and which of them each output uses.
 ANCHORS_608 = [[10, 13], [16, 30], [33, 23], [30, 61], [62, 45], [59, 119], [116, 90], [156, 198], [373, 326]]
