@@ -85,6 +85,11 @@ CASES = {
     "entries not the union": ("zoo/classification.yaml",
                               lambda d: d.update(entries={k: v for k, v in d["entries"].items() if k != "resnet18"}),
                               "params/zoo/classification.yaml", "-", "entries", "must be exactly"),
+    "group entry in no section": ("zoo/detection.yaml",
+                                  lambda d: d["detection"]["groups"]["yolov3"].update(
+                                      {"yolov3_extra-coco": dict(d["entries"]["yolov3_darknet53-coco"])}),
+                                  "params/zoo/detection.yaml", "yolov3_extra-coco", "groups.yolov3",
+                                  "must be merged"),
     "data: unknown key": ("data.yaml", lambda d: d["datasets"]["cls"].update(colour="red"),
                           "params/data.yaml", "cls", "colour", "unknown key"),
     "data: digit larger than the image": ("data.yaml", lambda d: d["datasets"]["seg"].update(size=[16, 80]),

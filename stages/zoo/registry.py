@@ -92,9 +92,12 @@ def _entry_at(path: Path, mark: Any) -> str:
     if mark is None:
         return "-"
     lines = path.read_text(encoding="utf-8").splitlines()[: mark.line + 1]
-    for line in reversed(lines):  # entries sit at 2 spaces (data, published) or 4 (zoo sections)
-        m = re.match(r"^(?:  |    )([A-Za-z0-9_.\-]+):", line)
-        if m and m.group(1) not in (*_SECTIONS, "entries"):
+    section = next((ln.strip() for ln in reversed(lines) if re.match(r"^  [a-z]+:", ln)), "")
+    # entries sit at 2 spaces (data, published), 4 (zoo sections) or 6 (zoo groups)
+    pattern = r"^      ([A-Za-z0-9_.\-]+):" if section.startswith("groups:") else r"^(?:  |    )([A-Za-z0-9_.\-]+):"
+    for line in reversed(lines):
+        m = re.match(pattern, line)
+        if m and m.group(1) not in (*_SECTIONS, "entries", "groups"):
             return m.group(1)
     return "-"
 
@@ -233,6 +236,8 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
     top-level ``entries`` is that union again (an alias), so that dvc.yaml can loop over one task's
     role (``${classification.baselines}``), over one task (``${classification.entries}``) and over
     every task's entries (``${entries}``, merged across the files) without any entry written twice.
+    An optional ``groups`` mapping names subsets of one section (``groups: {yolov3: &yolov3 {...}}``
+    merged into ``baselines: {<<: [*yolov3, ...]}``), for stages that serve only some architectures.
     """
     data = read_yaml(path, name, problems)
     if data is None:
@@ -240,7 +245,7 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
     task = path.stem
     sections = data.get(task) if isinstance(data, dict) else None
     if not isinstance(data, dict) or set(data) != {task, "entries"} or not isinstance(sections, dict) or \
-            set(sections) != {*_SECTIONS, "entries"} or \
+            set(sections) - {"groups"} != {*_SECTIONS, "entries"} or \
             not all(isinstance(v, (dict, type(None))) for v in sections.values()):
         problems.append(Problem(name, "-", "-", f"expected '{task}:' with mappings {', '.join(_SECTIONS)} and "
                                                 "'entries: &entries {<<: [*baselines, *compressed, *distilled, "
@@ -257,7 +262,22 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
             problems.append(Problem(name, "-", key, "must be exactly every entry of the file: " + (
                 "'entries: *entries'" if key == "entries" else
                 "'<<: [*baselines, *compressed, *distilled, *searched]'")))
+    _check_groups(sections.get("groups") or {}, declared, roles, name, problems)
     return declared, roles
+
+
+def _check_groups(groups: dict, declared: dict, roles: dict[str, str], name: str, problems: list[Problem]) -> None:
+    """Each group is a mapping of entries that are also declared, whole, in one section."""
+    for group, members in groups.items():
+        if not isinstance(members, dict) or not members:
+            problems.append(Problem(name, "-", f"groups.{group}", "must be a mapping of entries"))
+            continue
+        for key, raw in members.items():
+            if declared.get(key) is not raw:
+                problems.append(Problem(name, str(key), f"groups.{group}", "a group's entries must be merged, "
+                                        f"as they are, into a section: '<<: [*{group}, ...]'"))
+        if len({roles[str(k)] for k in members if str(k) in roles}) > 1:
+            problems.append(Problem(name, "-", f"groups.{group}", "a group's entries must share one section"))
 
 
 def _mapping_under(path: Path, name: str, top: str, problems: list[Problem]) -> dict:
