@@ -76,7 +76,8 @@ def search(config: dict, metrics: Path) -> list[int] | None:
     from stages.zoo.cls import nas
 
     method = (config.get("method") or {}).get("nas")
-    if method is None:
+    if method is None:  # search.json is a declared out of every search@ stage
+        write_json(metrics / "search.json", {"tokens": None, "searched": False})
         return None
     if method.get("use_tokens"):
         write_json(metrics / "search.json", {"tokens": method["tokens"], "searched": False})

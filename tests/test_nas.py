@@ -60,3 +60,15 @@ def test_search_meets_constraint_and_is_deterministic():
 def test_search_gives_up_with_a_clear_error():
     with pytest.raises(ValueError, match="no candidate in"):
         nas.search("DartsSpace", lambda t: 0.0, lambda t: (False, 0.0), iters=1, seed=0)
+
+
+def test_initial_network_entry_still_writes_its_declared_search_json(registry, tmp_path):
+    """search@darts-cifar10 trains DARTS's initial network; dvc.yaml declares search.json for every entry."""
+    import json
+
+    from stages.search import search
+    from stages.zoo.resolve import resolve
+
+    config = resolve(registry, "darts-cifar10")
+    assert search(config, tmp_path) is None
+    assert json.loads((tmp_path / "search.json").read_text()) == {"tokens": None, "searched": False}

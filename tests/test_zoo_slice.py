@@ -33,23 +33,23 @@ BASELINES = ["mobilenetv1", "resnet34", "resnet50_vd"]
 pytestmark = pytest.mark.slow
 
 
-def _copy(dest: Path, **profile) -> Path:
+def _copy(dest: Path, task: str = "classification", data: str = "cls", **profile) -> Path:
     """The repository's files (tracked and new, not ignored) in ``dest``, as a fresh git repository,
-    with the tiny classification profile changed by ``profile`` and a small embedded cls dataset."""
+    with the ``task``'s tiny profile changed by ``profile`` and a small embedded ``data`` set."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
                            capture_output=True, text=True).stdout.split("\0")
     for name in filter(None, files):
         if (ROOT / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, dest / name)
-    path = dest / "params/defaults/classification.yaml"
+    path = dest / f"params/defaults/{task}.yaml"
     defaults = yaml.safe_load(path.read_text(encoding="utf-8"))
     defaults["profiles"]["tiny"].update(profile)
     path.write_text(yaml.safe_dump(defaults), encoding="utf-8")
     path = dest / "params/data.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["datasets"]["cls"].update(train=160, val=50)
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["datasets"][data].update(train=160, val=50)
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
                 ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
         subprocess.run(cmd, cwd=dest, check=True)
@@ -146,3 +146,17 @@ def test_killed_training_then_repro_finishes_clean(tmp_path):
     assert not [p for p in (repo / "models/resnet18").iterdir() if p.name.startswith(".")]  # no staging left
     assert _metrics(repo, "resnet18", "train/train.json")["epochs"] == 3
     assert "Running stage" not in _dvc(repo, "repro", "train@resnet18")
+
+
+def test_detection_chain_through_dvc(tmp_path):
+    """det_train -> det_export -> det_benchmark of a VOC YOLOv3 (the COCO one runs in tests/test_det.py)."""
+    repo = _copy(tmp_path, "detection", "det", epochs=1, bench_seconds=0.01, bench_runs=2)
+    entry = "yolov3_mobilenetv1-voc"
+    ran = re.findall(r"Running stage '([^']+)'", _dvc(repo, "repro", f"det_benchmark@{entry}"))
+    assert {f"{s}@{entry}" for s in ("det_train", "det_export", "det_benchmark")} <= set(ran)
+    figures = _metrics(repo, entry, "benchmark.json")
+    assert figures["entry"] == entry and figures["box_ap"] == figures["voc_map"] == figures["paddle_fp32_voc_map"]
+    assert figures["paddle_fp32_t1_paper_median_ms"] > figures["paddle_fp32_t1_profile_median_ms"] > 0
+    assert figures["paper_input"] == 608 and figures["commit"]
+    assert (repo / "metrics" / entry / "sample.png").stat().st_size > 1000
+    assert "Running stage" not in _dvc(repo, "repro", f"det_benchmark@{entry}")
