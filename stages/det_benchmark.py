@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     from stages.zoo.datasets import DatasetError
     from stages.zoo.det import data, evaluate, models
     from stages.zoo.det.measure import measure
-    from stages.zoo.det.runners import paddle_runner
+    from stages.zoo.runtimes import paddle_runner
     from stages.zoo.provenance import provenance
 
     needed = [args.model / name for name in models.FILES] + [args.export / "inference.pdmodel",

@@ -30,7 +30,7 @@ def export(config: dict, model_dir: Path, out: Path) -> dict:
 
     from stages.zoo.cls.models import input_spec
     from stages.zoo.det import models
-    from stages.zoo.det.runners import onnx_runner, paddle_runner
+    from stages.zoo.runtimes import onnx_runner, paddle_runner
 
     model, info = models.load(model_dir)
     model.eval()

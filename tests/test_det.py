@@ -61,7 +61,7 @@ def test_leaky_relu_exports_with_its_slope(tmp_path):
     from ppdet.modeling.backbones.darknet import ConvBNLayer
 
     from stages.zoo.cls.models import input_spec
-    from stages.zoo.det.runners import onnx_runner
+    from stages.zoo.runtimes import onnx_runner
     from stages.zoo.det.shims import shim_leaky_relu
 
     shim_leaky_relu()

@@ -72,3 +72,21 @@ def test_initial_network_entry_still_writes_its_declared_search_json(registry, t
     config = resolve(registry, "darts-cifar10")
     assert search(config, tmp_path) is None
     assert json.loads((tmp_path / "search.json").read_text()) == {"tokens": None, "searched": False}
+
+
+def test_darts_cell_that_breaks_a_onednn_pass_still_runs_in_paddle_inference(tmp_path):
+    """These searched tokens make oneDNN's batch_norm_act_fuse_pass fail; the runner drops that pass."""
+    import numpy as np
+    import paddle
+
+    from stages.zoo.runtimes import paddle_predictor
+
+    tokens = [5, 5, 5, 5, 5, 8, 7, 7, 7, 7, 7, 7, 4, 10, 3, 10, 10, 7, 10, 10]  # darts-cifar10-sanas, searched
+    model = models.build_from({"classes": 10, "constructor": "nas:DartsSpace", "input": 32, "tokens": tokens,
+                               "width": 0.25})
+    model.eval()
+    models.save_inference(model, tmp_path / "inference")
+    x = np.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    with paddle.no_grad():
+        expected = model(paddle.to_tensor(x)).numpy()
+    assert np.abs(paddle_predictor(tmp_path / "inference", threads=1)(x) - expected).max() < 1e-3

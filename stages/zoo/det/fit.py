@@ -1,5 +1,5 @@
 """Training loop of a YOLOv3 detector (dygraph, CPU or GPU): ppdet's loss, the classification slice's
-schedules and optimizers, random horizontal flips; the loss logged per epoch with dvclive."""
+schedules and optimizers; the loss logged per epoch with dvclive."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
             order, total = rng.permutation(len(train)), []
             for k in tqdm(range(steps), desc=f"epoch {epoch}/{epochs}", leave=False):
                 idx = order[k * batch:(k + 1) * batch]
-                b = {key: paddle.to_tensor(v) for key, v in
-                     yolo_targets(train, idx, info, rng.random(len(idx)) < 0.5).items()}
+                # no random flips: a mirrored digit is another glyph (a mirrored 2 reads as a 5)
+                b = {key: paddle.to_tensor(v) for key, v in yolo_targets(train, idx, info).items()}
                 loss = model(b["image"], b)["loss"]
                 loss.backward()
                 opt.step()

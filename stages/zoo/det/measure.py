@@ -19,7 +19,7 @@ import numpy as np
 from ..bench import disk_size, latency, model_stats
 from . import evaluate, models
 from .data import DetSet
-from .runners import onnx_runner, paddle_runner
+from ..runtimes import onnx_runner, paddle_runner
 
 MIB = 2 ** 20
 #: Input sizes at which the seeds publish YOLOv3 rows (one entry, three measurements).
