@@ -8,6 +8,8 @@ section, its seed tables with the measured values beside the published ones), a 
 task, and a model card per entry. ``mkdocs build --strict`` then builds ``build/site``. Entries
 without metrics show as "not run". ``dvc.lock`` gives the artifacts' hashes and sizes; it is read,
 not declared as a dependency (the render stage's own lock entry would change it on every run).
+``dvc.yaml`` says which stages serve each entry (the commands a card shows); DVC refuses it as a
+dependency, and a new stage's first run changes ``metrics``, which re-renders.
 """
 
 from __future__ import annotations
@@ -81,9 +83,11 @@ def build_context(params: Path, metrics: Path, site: Path, lock: Path) -> dict[s
             "size": charts.chart("size", acc, [(n, measured[n].get("size_mb"), measured[n].get(acc))
                                                for n in entries])}
     lock_data = describe.read_lock(lock)
+    stages = describe.entry_stages(lock.with_suffix(".yaml"), params / "zoo")  # dvc.lock -> dvc.yaml
     cards = {name: {"method": describe.method_parts(e), "recipe": describe.recipe(e, registry.defaults[e.task].train),
                     "declaration": describe.declaration(e), "artifacts": describe.artifacts(lock_data, name),
                     "lineage": describe.lineage(registry.entries, name), "file": registry.files[name],
+                    "stages": stages.get(name, {}),
                     "curves": {k: charts.curve(v) for k, v in measured[name].curves.items()}}
              for name, e in registry.entries.items()}
     return {"registry": registry, "entries": registry.entries, "layout": layout["tasks"], "tables": tables,

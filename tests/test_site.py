@@ -130,3 +130,24 @@ def test_every_published_number_is_on_the_built_pages(registry, site_build):
                             missing.append(f"{lang} {page} {key} row {i + 1}: {x} [{' | '.join(row)[:80]}]")
     assert checked > 2000
     assert not missing, f"{len(missing)} published numbers not on the pages:\n" + "\n".join(missing[:40])
+
+
+def test_every_command_on_a_card_names_a_stage_dvc_knows(registry):
+    """Cards show `dvc repro <stage>@<entry>` only for entries a dvc.yaml stage serves, and that stage exists."""
+    import sys
+
+    from stages.zoo.site import describe
+
+    dvc = Path(sys.executable).parent / "dvc"
+    known = set(subprocess.run([str(dvc), "stage", "list", "--name-only"], cwd=ROOT, check=True,
+                               capture_output=True, text=True).stdout.split())
+    stages = describe.entry_stages(ROOT / "dvc.yaml", ROOT / "params" / "zoo")
+    for name, entry in registry.entries.items():
+        roles = stages.get(name, {})
+        for role in ("export", "benchmark"):
+            if role in roles:
+                assert f"{roles[role]}@{name}" in known, (name, role)
+        if entry.task == "classification" or name.startswith("yolov3_") and entry.base is None:
+            assert set(roles) >= {"export", "benchmark"}, name
+    assert stages["yolov3_mobilenetv1-coco"]["benchmark"] == "det_benchmark"
+    assert set(stages["ssdlite_mobilenetv3_small-coco"]) == {"resolve"}  # declared, no stage builds it yet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,26 @@ import yaml
 from ..model import Entry, Train
 
 #: Stages that make an entry's artifacts, in lineage order (``<stage>@<entry>`` in dvc.lock).
-ARTIFACT_STAGES = ("train", "search", "compress", "distill", "export")
+ARTIFACT_STAGES = ("train", "search", "compress", "distill", "export", "det_train", "det_export")
+
+
+def entry_stages(dvc_yaml: Path, zoo: Path) -> dict[str, dict[str, str]]:
+    """Entry -> role (the stage name's last ``_`` part: ``export``, ``benchmark``) -> the dvc.yaml stage
+    whose ``foreach: ${a.b}`` runs over it, looked up in params/zoo/*.yaml as DVC does. Entries that no
+    stage serves yet get no commands on the site."""
+    data: dict[str, Any] = {}
+    for path in sorted(zoo.glob("*.yaml")):
+        for key, value in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            data.setdefault(key, {}).update(value or {})
+    out: dict[str, dict[str, str]] = {}
+    for stage, spec in ((yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}).get("stages") or {}).items():
+        found = re.fullmatch(r"\$\{([\w.]+)\}", str(spec.get("foreach", "")))
+        node: Any = data
+        for key in found.group(1).split(".") if found else ["-"]:
+            node = node.get(key) if isinstance(node, dict) else None
+        for entry in node if isinstance(node, dict) else ():
+            out.setdefault(entry, {})[stage.rsplit("_", 1)[-1]] = stage
+    return out
 
 
 def method_parts(entry: Entry) -> list[dict[str, Any]]:
