@@ -26,8 +26,10 @@ def entry_stages(dvc_yaml: Path, zoo: Path) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for stage, spec in ((yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}).get("stages") or {}).items():
         found = re.fullmatch(r"\$\{([\w.]+)\}", str(spec.get("foreach", "")))
+        if not found:
+            continue  # a single stage (validate, render) or a loop over something else (data)
         node: Any = data
-        for key in found.group(1).split(".") if found else ["-"]:
+        for key in found.group(1).split("."):
             node = node.get(key) if isinstance(node, dict) else None
         for entry in node if isinstance(node, dict) else ():
             out.setdefault(entry, {})[stage.rsplit("_", 1)[-1]] = stage
