@@ -116,3 +116,38 @@ def test_det_train_rejects_a_classification_config(registry, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "mobilenetv1" in err and "'task'" in err
     assert not (tmp_path / "m").exists()
+
+
+def test_sample_image_shows_an_unsure_detectors_best_boxes(embedded, tmp_path):
+    """Below the score threshold the most confident boxes (one per ground-truth box) are still drawn;
+    above it, every box is."""
+    import cv2
+
+    from stages.zoo.det import data, evaluate
+    from stages.zoo.metrics import Detections
+
+    val = data.split({"dataset": "coco", "data": str(embedded["root"] / "det" / "coco"),
+                      "arch": {"input": 64}}, "val")
+    n_gt = len(val.dataset.samples[0].boxes)
+    boxes = [[4 * k, 4 * k, 4 * k + 10, 4 * k + 10] for k in range(n_gt + 2)]
+
+    def red(scores: list[float]) -> int:
+        evaluate.draw(val, 0, Detections.of(boxes, scores, [0] * len(scores)), tmp_path / "s.png")
+        image = cv2.imread(str(tmp_path / "s.png"))
+        return int(((image[..., 2] == 255) & (image[..., 0] == 0) & (image[..., 1] == 0)).sum())
+
+    assert red([]) == 0
+    low, high = [0.01] * (n_gt + 2), [0.9] * (n_gt + 2)
+    assert 0 < red(low[:n_gt] + [0.0, 0.0]) < red(high)
+
+
+def test_objectness_starts_at_the_prior():
+    import paddle
+
+    from stages.zoo.det import models
+
+    model = models.build({"name": "YOLOv3", "backbone": "MobileNetV1", "scale": 0.25, "classes": 3, "input": 64})
+    for conv in model.yolo_head.yolo_outputs:
+        prob = paddle.nn.functional.sigmoid(conv.bias).numpy().reshape(3, 3 + 5)
+        np.testing.assert_allclose(prob[:, 4], models.OBJECT_PRIOR, rtol=1e-5)
+        np.testing.assert_allclose(prob[:, :4], 0.5)  # the rest as ppdet starts them

@@ -151,3 +151,16 @@ def test_every_command_on_a_card_names_a_stage_dvc_knows(registry):
             assert set(roles) >= {"export", "benchmark"}, name
     assert stages["yolov3_mobilenetv1-coco"]["benchmark"] == "det_benchmark"
     assert set(stages["ssdlite_mobilenetv3_small-coco"]) == {"resolve"}  # declared, no stage builds it yet
+
+
+def test_a_card_shows_the_latency_sizes_its_entry_was_measured_at(tmp_path):
+    """Detectors are timed at 416 and 320 px too; classifiers only at the profile's and paper's size."""
+    from stages.zoo.site.measured import load_measured
+
+    keys = {"det": ["profile", "paper", "paper416", "paper320"], "cls": ["profile", "paper"]}
+    for entry, sizes in keys.items():
+        (tmp_path / entry).mkdir()
+        metrics = {f"paddle_fp32_t{n}_{at}_median_ms": 1.0 for at in sizes for n in (1, 2)}
+        (tmp_path / entry / "benchmark.json").write_text(json.dumps(metrics), encoding="utf-8")
+        assert load_measured(tmp_path, entry).inputs == tuple(sizes)
+    assert load_measured(tmp_path, "absent").inputs == ()

@@ -73,23 +73,20 @@ def split(config: dict[str, Any], name: str) -> DetSet:
     return DetSet(load(config["dataset"], config["data"], name), config["arch"]["input"], config["dataset"])
 
 
-def yolo_targets(data: DetSet, idx: np.ndarray, info: dict[str, Any], flip: np.ndarray | None = None) -> dict:
+def yolo_targets(data: DetSet, idx: np.ndarray, info: dict[str, Any]) -> dict:
     """A training batch for ppdet's YOLOv3 loss: image, gt_bbox and one target per output
-    (ppdet's own ``Gt2YoloTarget``); ``flip`` mirrors the chosen images (and their boxes)."""
+    (ppdet's own ``Gt2YoloTarget``). No mirror flips: a mirrored digit is another glyph."""
     from ppdet.data.transform.batch_operators import Gt2YoloTarget
 
     images = data.normalised(idx)
     samples = []
     for k, i in enumerate(idx):
         xywh, labels = data.gt_xywh(i)
-        image = images[k]
-        if flip is not None and flip[k]:
-            image, xywh = image[:, :, ::-1], xywh * [-1, 1, 1, 1] + [1, 0, 0, 0]
         n = min(len(xywh), MAX_BOXES)
         box, cls, score = (np.zeros((MAX_BOXES, 4), np.float32), np.zeros(MAX_BOXES, np.int32),
                            np.zeros((MAX_BOXES, 1), np.float32))
         box[:n], cls[:n], score[:n] = xywh[:n], labels[:n], 1.0
-        samples.append({"image": np.ascontiguousarray(image), "gt_bbox": box, "gt_class": cls, "gt_score": score})
+        samples.append({"image": images[k], "gt_bbox": box, "gt_class": cls, "gt_score": score})
     samples = Gt2YoloTarget(info["anchors"], info["anchor_masks"], info["strides"],
                             num_classes=info["classes"])(samples)
     keys = ["image", "gt_bbox"] + [f"target{i}" for i in range(len(info["strides"]))]

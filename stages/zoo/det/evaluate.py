@@ -48,8 +48,12 @@ def score(data: DetSet, predictions: list[Detections]) -> dict[str, float]:
 
 
 def draw(data: DetSet, i: int, det: Detections, path: Path, threshold: float = 0.3) -> None:
-    """Image ``i`` with ground truth (green) and predictions above ``threshold`` (red, with class and
-    score), scaled up 4x so the small embedded images can be read, written as PNG."""
+    """Image ``i`` with ground truth (green) and predictions (red, with class and score), scaled up 4x
+    so the small embedded images can be read, written as PNG.
+
+    Drawn are the predictions scoring at least ``threshold`` and, however low they score, the most
+    confident ones up to the number of ground-truth boxes: an unsure detector's picture still shows
+    where it looks, and its scores say how unsure it is."""
     import cv2
 
     from ..datasets.images import read_image
@@ -60,9 +64,9 @@ def draw(data: DetSet, i: int, det: Detections, path: Path, threshold: float = 0
     for box in sample.boxes:
         x1, y1, x2, y2 = (int(round(v * 4)) for v in box)
         cv2.rectangle(image, (x1, y1), (x2, y2), (0, 200, 0), 1)
-    for box, s, label in zip(det.boxes, det.scores, det.labels):
-        if s < threshold:
-            continue
+    order = np.argsort(-det.scores, kind="stable")
+    keep = order[(det.scores[order] >= threshold) | (np.arange(len(order)) < len(sample.boxes))]
+    for box, s, label in zip(det.boxes[keep], det.scores[keep], det.labels[keep]):
         x1, y1, x2, y2 = (int(round(v * 4)) for v in box)
         cv2.rectangle(image, (x1, y1), (x2, y2), (0, 0, 255), 2)
         cv2.putText(image, f"{data.dataset.classes[int(label)]} {s:.2f}", (x1, max(10, y1 - 3)),

@@ -37,7 +37,6 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
             order, total = rng.permutation(len(train)), []
             for k in tqdm(range(steps), desc=f"epoch {epoch}/{epochs}", leave=False):
                 idx = order[k * batch:(k + 1) * batch]
-                # no random flips: a mirrored digit is another glyph (a mirrored 2 reads as a 5)
                 b = {key: paddle.to_tensor(v) for key, v in yolo_targets(train, idx, info).items()}
                 loss = model(b["image"], b)["loss"]
                 loss.backward()

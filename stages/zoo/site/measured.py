@@ -23,7 +23,9 @@ ACCURACY = {
 THREADS = (1, 2, 4)
 RUNTIMES = ("paddle", "onnx")
 PRECISIONS = ("fp32", "int8")
-INPUTS = ("profile", "paper")
+#: Latency input sizes: the profile's, the paper's, and the detectors' other multi-scale sizes
+#: (stages/zoo/det/measure.py); a card shows those its entry was measured at.
+INPUTS = ("profile", "paper", "paper416", "paper320")
 #: The benchmark's latency grid, as the model cards lay it out.
 AXES = {"runtimes": RUNTIMES, "precisions": PRECISIONS, "inputs": INPUTS, "threads": THREADS}
 
@@ -51,6 +53,11 @@ class Measured:
 
     def latency(self, runtime: str, precision: str, threads: int, at: str, stat: str = "median"):
         return self.metrics.get(f"{runtime}_{precision}_t{threads}_{at}_{stat}_ms")
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The latency input sizes this entry was measured at, in :data:`INPUTS` order."""
+        return tuple(at for at in INPUTS if any(k.endswith(f"_t1_{at}_median_ms") for k in self.metrics))
 
     def deployed_latency(self, threads: int) -> Optional[float]:
         """Paddle Inference median at the paper's input size, at the deployed precision."""
