@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -23,11 +24,11 @@ ACCURACY = {
 THREADS = (1, 2, 4)
 RUNTIMES = ("paddle", "onnx")
 PRECISIONS = ("fp32", "int8")
-#: Latency input sizes: the profile's, the paper's, and the detectors' other multi-scale sizes
-#: (stages/zoo/det/measure.py); a card shows those its entry was measured at.
-INPUTS = ("profile", "paper", "paper416", "paper320")
-#: The benchmark's latency grid, as the model cards lay it out.
-AXES = {"runtimes": RUNTIMES, "precisions": PRECISIONS, "inputs": INPUTS, "threads": THREADS}
+#: Latency input sizes every benchmark times; a detector's is also timed at ``paper<px>``, the paper's
+#: other multi-scale sizes (stages/zoo/det/measure.py), which :attr:`Measured.inputs` reads from its keys.
+INPUTS = ("profile", "paper")
+#: The benchmark's latency grid, as the model cards lay it out (input sizes: :attr:`Measured.inputs`).
+AXES = {"runtimes": RUNTIMES, "precisions": PRECISIONS, "threads": THREADS}
 
 
 @dataclass
@@ -56,8 +57,11 @@ class Measured:
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        """The latency input sizes this entry was measured at, in :data:`INPUTS` order."""
-        return tuple(at for at in INPUTS if any(k.endswith(f"_t1_{at}_median_ms") for k in self.metrics))
+        """The latency input sizes this entry was measured at: :data:`INPUTS`, then ``paper<px>``, largest
+        first."""
+        found = {m.group(1) for k in self.metrics if (m := re.fullmatch(r"[a-z]+_[a-z0-9]+_t1_(\w+)_median_ms", k))}
+        extra = sorted((at for at in found if re.fullmatch(r"paper\d+", at)), key=lambda at: -int(at[5:]))
+        return tuple(at for at in INPUTS if at in found) + tuple(extra)
 
     def deployed_latency(self, threads: int) -> Optional[float]:
         """Paddle Inference median at the paper's input size, at the deployed precision."""
