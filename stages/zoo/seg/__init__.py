@@ -1,0 +1,1 @@
+"""Semantic segmentation on PaddleSeg models: data, models, training, scoring, measurement."""

@@ -1,0 +1,51 @@
+"""Scoring a segmenter (mIoU over the dataset's classes, PaddleSeg's definition) and drawing its masks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .data import SegSet
+
+
+def predict(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: SegSet, batch_size: int = 16) -> np.ndarray:
+    """Class map (N x H x W) of every image; ``run`` maps an NCHW batch to the model's outputs
+    (the first is the logits)."""
+    return np.concatenate([np.asarray(run(x)[0]).argmax(1) for _, x in data.batches(batch_size)])
+
+
+def score(data: SegSet, pred: np.ndarray) -> dict[str, float]:
+    """mIoU (%) and pixel accuracy (%) over labelled pixels; a class absent from both the labels and
+    the predictions is left out of the mean (PaddleSeg's ``mean_iou`` counts it as 0 IoU of 0 area)."""
+    classes = len(data.dataset.classes)
+    keep = data.labels != data.ignore
+    cm = np.bincount(data.labels[keep].astype(np.int64) * classes + pred[keep], minlength=classes ** 2)
+    cm = cm.reshape(classes, classes)
+    inter, union = np.diag(cm), cm.sum(0) + cm.sum(1) - np.diag(cm)
+    iou = inter[union > 0] / union[union > 0]
+    return {"miou": float(iou.mean() * 100), "pixel_acc": float(inter.sum() / cm.sum() * 100),
+            "background_iou": float(iou[0] * 100) if union[0] else 0.0}
+
+
+def palette(classes: int) -> np.ndarray:
+    """One RGB colour per class, class 0 (background) black."""
+    rng = np.random.default_rng(0)
+    colours = rng.integers(64, 256, (classes, 3)).astype(np.uint8)
+    colours[0] = 0
+    return colours
+
+
+def draw(data: SegSet, i: int, pred: np.ndarray, path: Path) -> None:
+    """PNG of image ``i``: the image, its labels and the predicted mask overlaid, side by side."""
+    import cv2
+
+    colours = palette(len(data.dataset.classes))
+    image = data.images[i]
+    labels = np.where(data.labels[i] == data.ignore, 0, data.labels[i])
+    panels = [image] + [np.where(m[..., None] > 0, (0.4 * image + 0.6 * colours[m]).astype(np.uint8), image)
+                        for m in (labels, pred)]
+    strip = np.concatenate([np.pad(p, ((2, 2), (2, 2), (0, 0)), constant_values=255) for p in panels], 1)
+    strip = cv2.resize(strip, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+    cv2.imwrite(str(path), strip[..., ::-1])

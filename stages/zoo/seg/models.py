@@ -1,0 +1,108 @@
+"""Build a registered semantic segmentation architecture from PaddleSeg's own models.
+
+    model = build({"name": "DeepLabV3P", "backbone": "MobileNetV2", "classes": 11, "input": 64, "scale": 0.25})
+
+The tiny profile narrows the backbone by ``scale``; at ``scale`` 1 the model is PaddleSeg's as
+its Cityscapes configs build it. PaddleSeg has no MobileNetV1, so DeepLabv3+/MobileNetV1 (a model of
+PaddleSeg's static-graph days) takes ppdet's MobileNet, whose four outputs have the strides of
+PaddleSeg's MobileNetV2 (4, 8, 16, 32).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+# A seg train stage folder has the classification layout: model.json (what :func:`build` needs) and
+# the float weights; the file list and its check are those of the classification models.
+from ..cls.models import FILES, missing  # noqa: F401  (re-exported for the seg stages)
+
+
+class UnsupportedArch(Exception):
+    """The architecture cannot be built here; the message says why in one line."""
+
+
+def _mobilenet_v1(scale: float):
+    import paddle
+    from ppdet.modeling.backbones.mobilenet_v1 import MobileNet
+
+    class MobileNetV1(paddle.nn.Layer):
+        """ppdet's MobileNet as a PaddleSeg backbone: image -> four maps, ``feat_channels``."""
+
+        def __init__(self):
+            super().__init__()
+            self.body = MobileNet(scale=scale, feature_maps=[2, 4, 6, 13])
+            self.feat_channels = [s.channels for s in self.body.out_shape]
+
+        def forward(self, x):
+            return self.body({"image": x})
+
+    return MobileNetV1()
+
+
+def _backbone(name: str, scale: float):
+    from paddleseg.models.backbones import mobilenetv2, mobilenetv3, xception_deeplab
+
+    if name == "MobileNetV1":
+        return _mobilenet_v1(scale)
+    if name == "MobileNetV2":
+        return mobilenetv2.MobileNetV2(scale=scale)
+    if name == "MobileNetV3_large":
+        return mobilenetv3.MobileNetV3(config=mobilenetv3.NET_CONFIG["large"], out_index=mobilenetv3.OUT_INDEX["large"],
+                                       stages_pattern=mobilenetv3.MODEL_STAGES_PATTERN["MobileNetV3_large"],
+                                       scale=scale)
+    if name == "Xception65":
+        return xception_deeplab.Xception65_deeplab()
+    raise UnsupportedArch(f"DeepLabV3P backbone {name!r} is not built yet")
+
+
+def _hrnet_w18(scale: float):
+    from paddleseg.models.backbones import hrnet
+
+    def w(*channels):
+        return tuple(max(4, int(c * scale)) for c in channels)
+
+    return hrnet.HRNet(stage1_num_channels=w(64), stage2_num_channels=w(18, 36),
+                       stage3_num_channels=w(18, 36, 72), stage4_num_channels=w(18, 36, 72, 144))
+
+
+def build(arch: dict[str, Any]):
+    """A fresh segmenter for a resolved ``arch`` (name, backbone, scale, classes).
+
+    Raises:
+        UnsupportedArch: Not an architecture this module builds (yet).
+    """
+    import paddle
+    from paddleseg import models
+
+    scale, classes = arch.get("scale") or 1.0, arch["classes"]
+    with paddle.utils.unique_name.guard():
+        if arch["name"] == "DeepLabV3P":
+            # the decoder's widths are fixed (48 + 256 in), so only the backbone narrows; it takes the
+            # finest (stride 4) and the last map (Xception65 returns only those two)
+            backbone = _backbone(arch["backbone"], scale)
+            return models.DeepLabV3P(classes, backbone, backbone_indices=(0, len(backbone.feat_channels) - 1))
+        if arch["name"] == "UNet":  # fixed widths: PaddleSeg's UNet has no width multiplier
+            return models.UNet(classes)
+        if arch["name"] == "FastSCNN":  # fixed widths too
+            return models.FastSCNN(classes, enable_auxiliary_loss=False)
+        if arch["name"] == "FCN" and arch.get("backbone") == "HRNet_W18_C":
+            return models.FCN(classes, _hrnet_w18(scale), backbone_indices=(-1,))
+    raise UnsupportedArch(f"{arch['name']} ({arch.get('backbone')}) is not built yet "
+                          "(built: DeepLabV3P, FastSCNN, UNet, FCN/HRNet_W18_C)")
+
+
+def describe(arch: dict[str, Any]) -> dict[str, Any]:
+    """What model.json records, for :func:`load`."""
+    return {k: arch.get(k) for k in ("name", "backbone", "scale", "classes", "input")}
+
+
+def load(folder: Path) -> tuple[Any, dict[str, Any]]:
+    """The segmenter a seg train stage folder holds, with its weights, and its model.json."""
+    import paddle
+
+    info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    model = build(info)
+    model.set_state_dict(paddle.load(str(folder / "model.pdparams")))
+    return model, info
