@@ -42,12 +42,13 @@ class SegSet:
         for start in range(0, len(order) - batch_size + 1, batch_size):
             idx = order[start:start + batch_size]
             ys, xs = rng.integers(0, h - size + 1, len(idx)), rng.integers(0, w - size + 1, len(idx))
-            flip = rng.random(len(idx)) < 0.5
-            images = np.stack([self.images[i, y:y + size, x:x + size][:, ::-1 if f else 1]
-                               for i, y, x, f in zip(idx, ys, xs, flip)])
-            labels = np.stack([self.labels[i, y:y + size, x:x + size][:, ::-1 if f else 1]
-                               for i, y, x, f in zip(idx, ys, xs, flip)])
-            yield self.normalise(images), labels.astype(np.int64)
+            flips = rng.random(len(idx)) < 0.5
+
+            def windows(a: np.ndarray) -> np.ndarray:  # the same crop and flip of images and labels
+                return np.stack([a[i, y:y + size, x:x + size][:, ::-1 if f else 1]
+                                 for i, y, x, f in zip(idx, ys, xs, flips)])
+
+            yield self.normalise(windows(self.images)), windows(self.labels).astype(np.int64)
 
     def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(indices, images)`` of whole images in order, for prediction."""
