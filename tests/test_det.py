@@ -78,9 +78,9 @@ def test_leaky_relu_exports_with_its_slope(tmp_path):
 
 
 def test_detector_chain(registry, embedded, tmp_path):
-    from stages.det_benchmark import main as bench_main
-    from stages.det_export import main as export_main
-    from stages.det_train import main as train_main
+    from stages.dense_benchmark import main as bench_main
+    from stages.dense_export import main as export_main
+    from stages.dense_train import main as train_main
     from stages.zoo.resolve import resolve
 
     cfg = resolve(registry, "yolov3_mobilenetv1-coco", "tiny")
@@ -107,7 +107,7 @@ def test_detector_chain(registry, embedded, tmp_path):
 
 
 def test_det_train_rejects_a_classification_config(registry, tmp_path, capsys):
-    from stages.det_train import main as train_main
+    from stages.dense_train import main as train_main
     from stages.zoo.resolve import resolve
 
     (tmp_path / "config.json").write_text(json.dumps(resolve(registry, "mobilenetv1", "tiny")), encoding="utf-8")

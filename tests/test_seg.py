@@ -1,8 +1,10 @@
-"""Segmentation building blocks (issue 8, in progress): PaddleSeg models for the registered Cityscapes
-baselines, the embedded split in memory with its training crops, mIoU and the mask picture."""
+"""Segmentation slice: PaddleSeg models for the registered segmenters, the embedded split in memory with
+its training crops, mIoU and the mask picture, and train -> export -> benchmark of every Cityscapes
+baseline that the seg stages run (one epoch on the small embedded set)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,14 @@ def _seg_archs() -> list[tuple[str, str]]:
 
     entries = load_registry(ROOT / "params").entries.values()
     return sorted({(e.arch.name, e.arch.backbone or "") for e in entries if e.task == "semantic_segmentation"})
+
+
+def _staged() -> list[str]:
+    """The entries of the seg stages (dvc.yaml loops over this group)."""
+    import yaml
+
+    zoo = yaml.safe_load((ROOT / "params/zoo/semantic_segmentation.yaml").read_text(encoding="utf-8"))
+    return sorted(zoo["semantic_segmentation"]["groups"]["cityscapes"])
 
 
 @pytest.mark.parametrize("name,backbone", _seg_archs())
@@ -60,3 +70,40 @@ def test_miou_ignores_unlabelled_pixels_and_scores_an_all_background_guess(embed
     assert background["miou"] == pytest.approx(background["background_iou"] / present)
     evaluate.draw(val, 0, truth[0], tmp_path / "sample.png")
     assert (tmp_path / "sample.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", _staged())
+def test_segmenter_chain(registry, embedded, tmp_path, monkeypatch, entry):
+    """Train, export and benchmark: both runtimes score the same mIoU. The paper sizes are made small here
+    (769 px costs a minute for HRNet); the DVC test below measures at 769."""
+    from stages.dense_benchmark import main as bench_main
+    from stages.dense_export import main as export_main
+    from stages.dense_train import main as train_main
+    from stages.zoo.resolve import resolve
+    from stages.zoo.seg import measure
+
+    monkeypatch.setattr(measure, "PAPER_SIZES", (96,))
+    cfg = resolve(registry, entry, "tiny")
+    cfg["data"] = str(embedded["root"] / "seg")
+    cfg["paper_arch"]["input"] = 128
+    cfg["run"].update(epochs=1, batch_size=4, bench_runs=1)
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    c = ["--config", str(tmp_path / "config.json")]
+    assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train")]) == 0
+    train = json.loads((tmp_path / "train" / "train.json").read_text())
+    assert np.isfinite(train["train_loss"]) and 0 < train["miou"] <= 100
+    assert export_main(c + ["--model", str(tmp_path / "model"), "--out", str(tmp_path / "export")]) == 0
+    exported = json.loads((tmp_path / "export" / "export.json").read_text())
+    assert exported["outputs"] == 1 and (tmp_path / "export/model.onnx").is_file() != bool(exported["onnx_unsupported"])
+    assert bench_main(c + ["--model", str(tmp_path / "model"), "--export", str(tmp_path / "export"),
+                           "--out", str(tmp_path / "bench.json"), "--sample", str(tmp_path / "sample.png"),
+                           "--threads", "1", "--min-seconds", "0"]) == 0
+    bench = json.loads((tmp_path / "bench.json").read_text())
+    assert bench["miou"] == bench["paddle_fp32_miou"]
+    assert exported["onnx_unsupported"] or abs(bench["miou"] - bench["onnx_fp32_miou"]) < 0.5
+    assert bench["miou"] == pytest.approx(train["miou"], abs=0.5)  # the artifact is the trained model
+    assert bench["paddle_fp32_t1_paper_median_ms"] > bench["paddle_fp32_t1_profile_median_ms"] > 0
+    assert bench["paddle_fp32_t1_paper96_median_ms"] > 0 and bench["paper_input"] == 128
+    assert bench["paper_params_m"] > bench["params_m"]  # 19 classes, full width
+    assert (tmp_path / "sample.png").stat().st_size > 1000

@@ -160,3 +160,17 @@ def test_detection_chain_through_dvc(tmp_path):
     assert figures["paper_input"] == 608 and figures["commit"]
     assert (repo / "metrics" / entry / "sample.png").stat().st_size > 1000
     assert "Running stage" not in _dvc(repo, "repro", f"det_benchmark@{entry}")
+
+
+def test_segmentation_chain_through_dvc(tmp_path):
+    """seg_train -> seg_export -> seg_benchmark of a DeepLabv3+, with latency at the seeds' 769 px."""
+    repo = _copy(tmp_path, "semantic_segmentation", "seg", epochs=1, bench_seconds=0.01, bench_runs=1)
+    entry = "deeplabv3p_mobilenetv2-cityscapes"
+    ran = re.findall(r"Running stage '([^']+)'", _dvc(repo, "repro", f"seg_benchmark@{entry}"))
+    assert {f"{s}@{entry}" for s in ("seg_train", "seg_export", "seg_benchmark")} <= set(ran)
+    figures = _metrics(repo, entry, "benchmark.json")
+    assert figures["entry"] == entry and figures["miou"] == figures["paddle_fp32_miou"] > 0
+    assert figures["paddle_fp32_t1_paper_median_ms"] > figures["paddle_fp32_t1_profile_median_ms"] > 0
+    assert figures["paper_input"] == 769 and figures["commit"]
+    assert (repo / "metrics" / entry / "sample.png").stat().st_size > 1000
+    assert "Running stage" not in _dvc(repo, "repro", f"seg_benchmark@{entry}")

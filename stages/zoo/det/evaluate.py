@@ -31,6 +31,12 @@ def predict_image(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: DetSe
     return Detections.of(data.to_image(i, boxes), scores, labels)
 
 
+def sample(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: DetSet, info: dict[str, Any],
+           path: Path) -> None:
+    """The site's picture of a model: the first image with ``run``'s boxes (:func:`draw`)."""
+    draw(data, 0, predict_image(run, data, info, 0), path)
+
+
 def score(data: DetSet, predictions: list[Detections]) -> dict[str, float]:
     """``box_ap`` (COCO AP@[.5:.95]) and ``box_ap50`` for COCO-layout data; ``voc_map`` (11-point, IoU
     0.5, as PaddleDetection's VOC models report) for VOC; in percent."""

@@ -150,6 +150,11 @@ def _detector(backbone, neck, head):
     return Detector()
 
 
+def onnx_unsupported(info: dict[str, Any]) -> str | None:
+    """Why paddle2onnx cannot convert this detector, or None: every built YOLOv3 converts."""
+    return None
+
+
 def describe(arch: dict[str, Any]) -> dict[str, Any]:
     """What model.json records, for :func:`load`: the arch and the anchors it was built with."""
     keys = ("name", "backbone", "dcn", "scale", "classes", "input")

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .data import SegSet
 
 
-def predict(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: SegSet, batch_size: int = 16) -> np.ndarray:
+#: Batch size of evaluation forwards (the embedded images are small).
+BATCH = 16
+Runner = Callable[[np.ndarray], Sequence[np.ndarray]]
+
+
+def predict(run: Runner, data: SegSet, info: dict[str, Any] | None = None) -> np.ndarray:
     """Class map (N x H x W) of every image; ``run`` maps an NCHW batch to the model's outputs
-    (the first is the logits)."""
-    return np.concatenate([np.asarray(run(x)[0]).argmax(1) for _, x in data.batches(batch_size)])
+    (the first is the logits). ``info`` (the model's description) is not needed, as for detectors."""
+    return np.concatenate([np.asarray(run(x)[0]).argmax(1) for _, x in data.batches(BATCH)])
+
+
+def sample(run: Runner, data: SegSet, info: dict[str, Any], path: Path) -> None:
+    """The site's picture of a model: the first image with its labels and ``run``'s mask (:func:`draw`)."""
+    draw(data, 0, np.asarray(run(data.normalise(data.images[:1]))[0]).argmax(1)[0], path)
 
 
 def score(data: SegSet, pred: np.ndarray) -> dict[str, float]:

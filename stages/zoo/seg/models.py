@@ -93,6 +93,14 @@ def build(arch: dict[str, Any]):
                           "(built: DeepLabV3P, FastSCNN, UNet, FCN/HRNet_W18_C)")
 
 
+def onnx_unsupported(info: dict[str, Any]) -> str | None:
+    """Why paddle2onnx cannot convert this segmenter with a free input size, or None if it can."""
+    if info["name"] == "FastSCNN":
+        return ("paddle2onnx 2.1: FastSCNN's pyramid pooling (adaptive pool2d to 2, 3, 6) "
+                "needs a static input shape")
+    return None
+
+
 def describe(arch: dict[str, Any]) -> dict[str, Any]:
     """What model.json records, for :func:`load`."""
     return {k: arch.get(k) for k in ("name", "backbone", "scale", "classes", "input")}

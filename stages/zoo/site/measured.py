@@ -24,8 +24,9 @@ ACCURACY = {
 THREADS = (1, 2, 4)
 RUNTIMES = ("paddle", "onnx")
 PRECISIONS = ("fp32", "int8")
-#: Latency input sizes every benchmark times; a detector's is also timed at ``paper<px>``, the paper's
-#: other multi-scale sizes (stages/zoo/det/measure.py), which :attr:`Measured.inputs` reads from its keys.
+#: Latency input sizes every benchmark times; a detector or segmenter is also timed at ``paper<px>``, the
+#: seeds' other sizes (``PAPER_SIZES`` in stages/zoo/{det,seg}/measure.py), which :attr:`Measured.inputs`
+#: reads from its keys.
 INPUTS = ("profile", "paper")
 #: The benchmark's latency grid, as the model cards lay it out (input sizes: :attr:`Measured.inputs`).
 AXES = {"runtimes": RUNTIMES, "precisions": PRECISIONS, "threads": THREADS}

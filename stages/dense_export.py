@@ -1,11 +1,14 @@
-"""Stage `det_export@<entry>`: a detector as a Paddle inference model and as ONNX.
+"""Stage `det_export@<entry>` / `seg_export@<entry>`: a detector or segmenter as a Paddle inference
+model and as ONNX.
 
-    python -m stages.det_export --config models/ENTRY/config.json --model models/ENTRY/model \
+    python -m stages.dense_export --config models/ENTRY/config.json --model models/ENTRY/model \
         --out models/ENTRY/export
 
 Writes ``inference.pdmodel`` + ``.pdiparams`` (paddle.jit.save, old IR; input ``x`` NCHW with free
-batch and size; outputs: the three raw YOLOv3 maps, decoded with NMS by :mod:`stages.zoo.det.decode`),
-``model.onnx`` (paddle2onnx) and ``export.json``: each runtime's largest difference from the trained
+batch and size; outputs: a detector's three raw YOLOv3 maps, decoded with NMS by
+:mod:`stages.zoo.det.decode`, or a segmenter's logits at the input's size),
+``model.onnx`` (paddle2onnx; not for an architecture it cannot convert, ``onnx_unsupported`` in
+export.json says why) and ``export.json``: each runtime's largest difference from the trained
 model on a fixed batch (it must be small, or the export failed).
 """
 
@@ -23,29 +26,33 @@ TOLERANCE = 1e-3  # absolute plus relative to the largest raw output, as the cla
 
 
 def export(config: dict, model_dir: Path, out: Path) -> dict:
-    """Export the float detector and cross-check both runtimes; returns (and writes) the figures."""
+    """Export the float model and cross-check both runtimes; returns (and writes) the figures."""
     import numpy as np
     import paddle
     import paddle2onnx
 
     from stages.zoo.cls.models import input_spec
-    from stages.zoo.det import models
+    from stages.zoo.tasks import package
     from stages.zoo.runtimes import onnx_runner, paddle_runner
 
+    models = package(config["task"]).models
     model, info = models.load(model_dir)
     model.eval()
     paddle.jit.save(model, str(out / "inference"), input_spec=input_spec())
-    # onnxoptimizer, not paddle2onnx's default Polygraphy (it pip-installs numpy 2, see stages/export.py)
-    paddle2onnx.export(str(out / "inference.pdmodel"), str(out / "inference.pdiparams"),
-                       save_file=str(out / "model.onnx"), opset_version=13, optimize_tool="onnxoptimizer")
+    runtimes = {"paddle_inference": paddle_runner(out / "inference", config["threads"])}
+    no_onnx = models.onnx_unsupported(info)
+    if not no_onnx:  # checked first: paddle2onnx aborts the process on what it cannot convert
+        # onnxoptimizer, not paddle2onnx's default Polygraphy (it pip-installs numpy 2, see stages/export.py)
+        paddle2onnx.export(str(out / "inference.pdmodel"), str(out / "inference.pdiparams"),
+                           save_file=str(out / "model.onnx"), opset_version=13, optimize_tool="onnxoptimizer")
+        runtimes["onnxruntime"] = onnx_runner(out / "model.onnx", config["threads"])
     size = info["input"]
     batch = np.random.default_rng(0).standard_normal((2, 3, size, size)).astype(np.float32)
     with paddle.no_grad():
         reference = [o.numpy() for o in model(paddle.to_tensor(batch))]
     limit = TOLERANCE * (1 + max(float(np.abs(r).max()) for r in reference))
-    figures = {"input": size, "classes": info["classes"], "outputs": len(reference)}
-    for name, run in (("paddle_inference", paddle_runner(out / "inference", config["threads"])),
-                      ("onnxruntime", onnx_runner(out / "model.onnx", config["threads"]))):
+    figures = {"input": size, "classes": info["classes"], "outputs": len(reference), "onnx_unsupported": no_onnx}
+    for name, run in runtimes.items():
         got = run(batch)
         diff = max(float(np.abs(g - r).max()) for g, r in zip(got, reference))
         if len(got) != len(reference) or not diff < limit:
@@ -57,25 +64,26 @@ def export(config: dict, model_dir: Path, out: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Export one trained detector.
+    """Export one trained detector or segmenter.
 
     Returns:
         0 on success, 1 when the model folder is incomplete or the exports disagree.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
-    parser.add_argument("--model", type=Path, required=True, help="det_train stage output folder")
+    parser.add_argument("--model", type=Path, required=True, help="train stage output folder")
     parser.add_argument("--out", type=Path, required=True, help="folder for the exported artifacts")
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
     runtime.shim_paddle()
-    from stages.zoo.det.models import missing
     from stages.zoo.det.shims import shim_leaky_relu
+    from stages.zoo.tasks import package
 
-    shim_leaky_relu()
-    if missing(args.model):
-        print(f"{missing(args.model)}: missing (expected the det_train stage's output)", file=sys.stderr)
+    shim_leaky_relu()  # ppdet's YOLOv3 necks; an exact rewrite, harmless to models without leaky_relu
+    missing = package(config["task"]).models.missing(args.model)
+    if missing:
+        print(f"{missing}: missing (expected the train stage's output)", file=sys.stderr)
         return 1
     try:
         with staged_dirs(args.out) as (tmp,):

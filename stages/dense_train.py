@@ -1,11 +1,12 @@
-"""Stage `det_train@<entry>`: train a detection baseline (ppdet YOLOv3) on its profile's data.
+"""Stage `det_train@<entry>` / `seg_train@<entry>`: train a detection or segmentation baseline on its
+profile's data (the task's package: stages/zoo/tasks.py).
 
-    python -m stages.det_train --config models/ENTRY/config.json --out models/ENTRY/model \
+    python -m stages.dense_train --config models/ENTRY/config.json --out models/ENTRY/model \
         --metrics metrics/ENTRY/train
 
-Reads the resolved config (stage resolve). Writes ``--out``: model.pdparams, model.json (arch and
-anchors) and config.json; ``--metrics``: the dvclive curves and train.json (the trained model's
-val score, with provenance). Outputs appear only when training finished.
+Reads the resolved config (stage resolve). Writes ``--out``: model.pdparams, model.json (what the
+task's ``models.load`` needs) and config.json; ``--metrics``: the dvclive curves and train.json (the
+trained model's val scores, with provenance). Outputs appear only when training finished.
 """
 
 from __future__ import annotations
@@ -24,19 +25,20 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     import paddle
 
     from stages.zoo.cls.fit import schedule_kind
-    from stages.zoo.det import data, evaluate, fit, models
     from stages.zoo.provenance import provenance
+    from stages.zoo.tasks import package
 
+    task = package(config["task"])
     paddle.seed(config["seed"])
     rng = np.random.default_rng(config["seed"])
-    train_set, val_set = data.split(config, "train"), data.split(config, "val")
-    model, info = models.build(config["arch"]), models.describe(config["arch"])
+    train_set, val_set = task.data.split(config, "train"), task.data.split(config, "val")
+    model, info = task.models.build(config["arch"]), task.models.describe(config["arch"])
     start = time.perf_counter()
-    losses = fit.fit(model, train_set, config["run"], schedule_kind(config), info, rng, metrics / "plots")
+    losses = task.fit.fit(model, train_set, config["run"], schedule_kind(config), info, rng, metrics / "plots")
     model.eval()
     with paddle.no_grad():
-        scores = evaluate.score(val_set, evaluate.predict(lambda x: [o.numpy() for o in model(paddle.to_tensor(x))],
-                                                          val_set, info))
+        run = lambda x: [o.numpy() for o in model(paddle.to_tensor(x))]  # noqa: E731
+        scores = task.evaluate.score(val_set, task.evaluate.predict(run, val_set, info))
     paddle.save(model.state_dict(), str(out / "model.pdparams"))
     write_json(out / "model.json", info)
     write_json(out / "config.json", config)
@@ -48,26 +50,27 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Train one detection baseline.
+    """Train one detection or segmentation baseline.
 
     Returns:
         0 on success, 1 on a bad config or dataset (one line on stderr).
     """
     args, config = parse(argv, __doc__, "folder for curves and figures")
     from stages.zoo.datasets import DatasetError
-    from stages.zoo.det.models import UnsupportedArch
+    from stages.zoo.tasks import PACKAGES, package
 
-    if config["task"] != "detection" or config["base"] is not None:
-        print(f"{args.config}: entry '{config['name']}': key 'task': det_train trains detection baselines",
-              file=sys.stderr)
+    if config["task"] not in PACKAGES or config["base"] is not None:
+        print(f"{args.config}: entry '{config['name']}': key 'task': this stage trains "
+              f"{' and '.join(PACKAGES)} baselines", file=sys.stderr)
         return 1
+    task = package(config["task"])
     try:
         with staged_dirs(args.out, args.metrics) as staging:
             figures = train(config, *staging)
-    except (DatasetError, UnsupportedArch) as err:
+    except (DatasetError, task.models.UnsupportedArch) as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
-    shown = " ".join(f"{k} {figures[k]:.2f}" for k in ("box_ap", "box_ap50", "voc_map") if k in figures)
+    shown = " ".join(f"{k} {figures[k]:.2f}" for k in task.measure.HEADLINE if k in figures)
     print(f"trained {config['name']}: {shown} in {figures['seconds']} s -> {args.out}")
     return 0
 

@@ -1,12 +1,14 @@
-"""Stage `det_benchmark@<entry>`: measure a detector's exported artifacts; flat JSON with provenance.
+"""Stage `det_benchmark@<entry>` / `seg_benchmark@<entry>`: measure a detector's or segmenter's exported
+artifacts; flat JSON with provenance.
 
-    python -m stages.det_benchmark --config models/ENTRY/config.json --model models/ENTRY/model \
+    python -m stages.dense_benchmark --config models/ENTRY/config.json --model models/ENTRY/model \
         --export models/ENTRY/export --out metrics/ENTRY/benchmark.json --sample metrics/ENTRY/sample.png
 
-The score is that of each exported artifact's decoded outputs (not of the training-time model).
-Latency is per runtime and thread count (default 1, 2, 4; ``cpu_count`` is recorded) at the profile's
-size and at 608 / 416 / 320. ``--sample`` draws the Paddle artifact's boxes on the first val image
-(the site's model card shows it). See stages/zoo/det/measure.py for every key.
+The scores are those of each exported artifact's outputs (not of the training-time model). Latency
+is per runtime and thread count (default 1, 2, 4; ``cpu_count`` is recorded) at the profile's size and
+at the task's paper sizes (608 / 416 / 320 for YOLOv3, 769 for segmentation). ``--sample`` draws the
+Paddle artifact's boxes or mask on the first val image (the site's model card shows it). See
+stages/zoo/measure.py for every key.
 """
 
 from __future__ import annotations
@@ -21,48 +23,49 @@ from stages.zoo.io import write_json
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Measure one detection entry and write its metrics file and sample image.
+    """Measure one detection or segmentation entry and write its metrics file and sample image.
 
     Returns:
         0 on success, 1 when an input folder is missing or the dataset cannot be read.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
-    parser.add_argument("--model", type=Path, required=True, help="det_train output (model.json, weights)")
-    parser.add_argument("--export", type=Path, required=True, help="det_export stage output")
+    parser.add_argument("--model", type=Path, required=True, help="train stage output (model.json, weights)")
+    parser.add_argument("--export", type=Path, required=True, help="export stage output")
     parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
-    parser.add_argument("--sample", type=Path, required=True, help="PNG with predicted boxes to write")
+    parser.add_argument("--sample", type=Path, required=True, help="PNG with the predictions drawn, to write")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--min-seconds", type=float, help="timing per latency figure (default: the profile's)")
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
     from stages.zoo.datasets import DatasetError
-    from stages.zoo.det import data, evaluate, models
-    from stages.zoo.det.measure import measure
-    from stages.zoo.runtimes import paddle_runner
+    from stages.zoo.measure import measure
     from stages.zoo.provenance import provenance
+    from stages.zoo.runtimes import paddle_runner
+    from stages.zoo.tasks import package
 
-    needed = [args.model / name for name in models.FILES] + [args.export / "inference.pdmodel",
-                                                           args.export / "model.onnx"]
+    task = package(config["task"])
+    needed = [args.model / name for name in task.models.FILES] + [args.export / "inference.pdmodel"]
     missing = [p for p in needed if not p.is_file()]
     if missing:
-        print(f"{missing[0]}: missing (expected the det_train and det_export stages' outputs)", file=sys.stderr)
+        print(f"{missing[0]}: missing (expected the train and export stages' outputs)", file=sys.stderr)
         return 1
     try:
-        val = data.split(config, "val")
+        val = task.data.split(config, "val")
     except DatasetError as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
-    model, info = models.load(args.model)
+    model, info = task.models.load(args.model)
     seconds = args.min_seconds if args.min_seconds is not None else config["run"]["bench_seconds"]
-    figures = measure(config, model, args.export, val, info, args.threads, seconds)
+    figures = measure(task, config, model, args.export, val, info, args.threads, seconds)
+    task.measure.finish(figures)
     figures.update(entry=config["name"], profile=config["profile"], dataset=config["dataset"],
                    val_images=len(val), **provenance(config["threads"]))
     run = paddle_runner(args.export / "inference", config["threads"])
-    evaluate.draw(val, 0, evaluate.predict_image(run, val, info, 0), args.sample)
+    task.evaluate.sample(run, val, info, args.sample)
     write_json(args.out, figures)
-    shown = " ".join(f"{k} {figures[k]:.2f}" for k in ("box_ap", "box_ap50", "voc_map") if k in figures)
+    shown = " ".join(f"{k} {figures[k]:.2f}" for k in task.measure.HEADLINE if k in figures)
     print(f"benchmarked {config['name']}: {shown}, {figures['params_m']:.3f} M params, "
           f"paper {figures['paper_params_m']:.2f} M / {figures['paper_gflops']:.2f} GFLOPs -> {args.out}")
     return 0

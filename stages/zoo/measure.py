@@ -1,0 +1,74 @@
+"""What the benchmark stage of a detector or segmenter measures, as one flat dict of figures.
+
+Per exported artifact (Paddle Inference and ONNX Runtime, fp32): the task's val scores of its outputs
+(``<runtime>_<score>``), size on disk, latency at batch 1 per thread count at the profile's input size
+(``profile``), at the paper's (``paper``) and at the seeds' other sizes of that task (``paper<px>``:
+the same artifact, its size is free). The Paddle artifact's scores and size are also the entry's
+headline figures (``<score>``, ``size_mb``).
+Per model: parameters and GFLOPs at the profile's input; the same for the paper-scale architecture
+(paper width, classes and input) with its fp32 size. The task modules say which sizes and scores
+(stages/zoo/det/measure.py, stages/zoo/seg/measure.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .bench import disk_size, latency, model_stats
+from .runtimes import onnx_runner, paddle_runner
+
+MIB = 2 ** 20
+
+
+def artifacts(export: Path) -> dict[str, tuple[Any, int]]:
+    """Runtime name -> (factory of a runner for a thread count, bytes on disk); no ONNX where the export
+    stage could not convert the model (its export.json says why)."""
+    found = {"paddle_fp32": (lambda t: paddle_runner(export / "inference", t),
+                             disk_size(export / "inference.pdmodel", export / "inference.pdiparams"))}
+    if (export / "model.onnx").is_file():
+        found["onnx_fp32"] = (lambda t: onnx_runner(export / "model.onnx", t), disk_size(export / "model.onnx"))
+    return found
+
+
+def paper_stats(config: dict[str, Any], models: ModuleType) -> dict[str, float]:
+    """Parameters, GFLOPs (at the paper's input) and fp32 size of the entry's paper-scale architecture."""
+    paper = config["paper_arch"]
+    stats = model_stats(models.build(paper), paper["input"])
+    return {"paper_params_m": stats["params_m"], "paper_gflops": stats["gflops"], "paper_input": paper["input"],
+            "paper_size_mb": stats["params"] * 4 / MIB}
+
+
+def measure(task: ModuleType, config: dict[str, Any], model: Any, export: Path, val: Any, info: dict[str, Any],
+            threads: list[int], min_seconds: float) -> dict[str, Any]:
+    """Every figure of one entry (see the module docstring).
+
+    Args:
+        task: The task's package (``evaluate``, ``models`` and ``measure`` with ``PAPER_SIZES``).
+    """
+    figures: dict[str, Any] = {}
+    paper = config["paper_arch"]["input"]
+    sizes = {"profile": config["arch"]["input"], "paper": paper,
+             **{f"paper{px}": px for px in task.measure.PAPER_SIZES if px != paper}}
+    scores: set[str] = set()
+    for name, (factory, size) in artifacts(export).items():
+        for key, value in task.evaluate.score(val, task.evaluate.predict(factory(config["threads"]), val, info)).items():
+            figures[f"{name}_{key}"] = value
+            scores.add(key)
+        figures[f"{name}_size_mb"] = size / MIB
+        for t in threads:
+            run = factory(t)
+            for label, px in sizes.items():
+                batch = np.random.default_rng(0).standard_normal((1, 3, px, px)).astype(np.float32)
+                timed = latency(run, batch, min_runs=config["run"].get("bench_runs", 30), min_seconds=min_seconds)
+                for key, value in timed.items():
+                    figures[f"{name}_t{t}_{label}_{key}"] = value
+    for key in scores | {"size_mb"}:
+        figures[key] = figures[f"paddle_fp32_{key}"]
+    stats = model_stats(model, sizes["profile"])
+    figures.update(params_m=stats["params_m"], macs=stats["macs"], gflops=stats["gflops"])
+    figures.update(paper_stats(config, task.models))
+    return figures
