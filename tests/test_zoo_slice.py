@@ -148,29 +148,23 @@ def test_killed_training_then_repro_finishes_clean(tmp_path):
     assert "Running stage" not in _dvc(repo, "repro", "train@resnet18")
 
 
-def test_detection_chain_through_dvc(tmp_path):
-    """det_train -> det_export -> det_benchmark of a VOC YOLOv3 (the COCO one runs in tests/test_det.py)."""
-    repo = _copy(tmp_path, "detection", "det", epochs=1, bench_seconds=0.01, bench_runs=2)
-    entry = "yolov3_mobilenetv1-voc"
-    ran = re.findall(r"Running stage '([^']+)'", _dvc(repo, "repro", f"det_benchmark@{entry}"))
-    assert {f"{s}@{entry}" for s in ("det_train", "det_export", "det_benchmark")} <= set(ran)
+@pytest.mark.parametrize("task,prefix,entry,runs,paper,scores_agree", [
+    # a VOC YOLOv3 (the COCO one runs in tests/test_det.py); the seeds publish its mAP as Box AP
+    ("detection", "det", "yolov3_mobilenetv1-voc", 2, 608,
+     lambda f: f["box_ap"] == f["voc_map"] == f["paddle_fp32_voc_map"]),
+    # a DeepLabv3+, with latency at the seeds' 769 px
+    ("semantic_segmentation", "seg", "deeplabv3p_mobilenetv2-cityscapes", 1, 769,
+     lambda f: f["miou"] == f["paddle_fp32_miou"] > 0),
+])
+def test_dense_chain_through_dvc(tmp_path, task, prefix, entry, runs, paper, scores_agree):
+    """<prefix>_train -> <prefix>_export -> <prefix>_benchmark of one detector or segmenter (the embedded
+    set of the same name as the stage prefix), then a second repro that does nothing."""
+    repo = _copy(tmp_path, task, prefix, epochs=1, bench_seconds=0.01, bench_runs=runs)
+    ran = re.findall(r"Running stage '([^']+)'", _dvc(repo, "repro", f"{prefix}_benchmark@{entry}"))
+    assert {f"{prefix}_{s}@{entry}" for s in ("train", "export", "benchmark")} <= set(ran)
     figures = _metrics(repo, entry, "benchmark.json")
-    assert figures["entry"] == entry and figures["box_ap"] == figures["voc_map"] == figures["paddle_fp32_voc_map"]
+    assert figures["entry"] == entry and scores_agree(figures)
     assert figures["paddle_fp32_t1_paper_median_ms"] > figures["paddle_fp32_t1_profile_median_ms"] > 0
-    assert figures["paper_input"] == 608 and figures["commit"]
+    assert figures["paper_input"] == paper and figures["commit"]
     assert (repo / "metrics" / entry / "sample.png").stat().st_size > 1000
-    assert "Running stage" not in _dvc(repo, "repro", f"det_benchmark@{entry}")
-
-
-def test_segmentation_chain_through_dvc(tmp_path):
-    """seg_train -> seg_export -> seg_benchmark of a DeepLabv3+, with latency at the seeds' 769 px."""
-    repo = _copy(tmp_path, "semantic_segmentation", "seg", epochs=1, bench_seconds=0.01, bench_runs=1)
-    entry = "deeplabv3p_mobilenetv2-cityscapes"
-    ran = re.findall(r"Running stage '([^']+)'", _dvc(repo, "repro", f"seg_benchmark@{entry}"))
-    assert {f"{s}@{entry}" for s in ("seg_train", "seg_export", "seg_benchmark")} <= set(ran)
-    figures = _metrics(repo, entry, "benchmark.json")
-    assert figures["entry"] == entry and figures["miou"] == figures["paddle_fp32_miou"] > 0
-    assert figures["paddle_fp32_t1_paper_median_ms"] > figures["paddle_fp32_t1_profile_median_ms"] > 0
-    assert figures["paper_input"] == 769 and figures["commit"]
-    assert (repo / "metrics" / entry / "sample.png").stat().st_size > 1000
-    assert "Running stage" not in _dvc(repo, "repro", f"seg_benchmark@{entry}")
+    assert "Running stage" not in _dvc(repo, "repro", f"{prefix}_benchmark@{entry}")
