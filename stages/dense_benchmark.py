@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
-    parser.add_argument("--model", type=Path, required=True, help="train stage output (model.json, weights)")
+    parser.add_argument("--model", type=Path, required=True, help="train or compress stage output")
     parser.add_argument("--export", type=Path, required=True, help="export stage output")
     parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
     parser.add_argument("--sample", type=Path, required=True, help="PNG with the predictions drawn, to write")
@@ -42,28 +42,29 @@ def main(argv: list[str] | None = None) -> int:
     from stages.zoo.datasets import DatasetError
     from stages.zoo.measure import measure
     from stages.zoo.provenance import provenance
-    from stages.zoo.runtimes import paddle_runner
-    from stages.zoo.tasks import package
+    from stages.zoo import dense
+    from stages.zoo.tasks import PACKAGES, package
 
+    if config["task"] not in PACKAGES:
+        print(f"{args.config}: entry '{config['name']}': key 'task': this stage measures "
+              f"{' and '.join(PACKAGES)} models", file=sys.stderr)
+        return 1
     task = package(config["task"])
     needed = [args.model / name for name in task.models.FILES] + [args.export / "inference.pdmodel"]
     missing = [p for p in needed if not p.is_file()]
     if missing:
-        print(f"{missing[0]}: missing (expected the train and export stages' outputs)", file=sys.stderr)
+        print(f"{missing[0]}: missing (expected the train or compress and export stages' outputs)", file=sys.stderr)
         return 1
     try:
         val = task.data.split(config, "val")
     except DatasetError as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
-    model, info = task.models.load(args.model)
+    model, info = dense.load(task, args.model)
     seconds = args.min_seconds if args.min_seconds is not None else config["run"]["bench_seconds"]
-    figures = measure(task, config, model, args.export, val, info, args.threads, seconds)
-    task.measure.finish(figures)
+    figures = measure(task, config, model, args.export, val, info, args.threads, seconds, args.sample)
     figures.update(entry=config["name"], profile=config["profile"], dataset=config["dataset"],
                    val_images=len(val), **provenance(config["threads"]))
-    run = paddle_runner(args.export / "inference", config["threads"])
-    task.evaluate.sample(run, val, info, args.sample)
     write_json(args.out, figures)
     shown = " ".join(f"{k} {figures[k]:.2f}" for k in task.measure.HEADLINE if k in figures)
     print(f"benchmarked {config['name']}: {shown}, {figures['params_m']:.3f} M params, "

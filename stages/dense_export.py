@@ -9,7 +9,9 @@ batch and size; outputs: a detector's three raw YOLOv3 maps, decoded with NMS by
 :mod:`stages.zoo.det.decode`, or a segmenter's logits at the input's size),
 ``model.onnx`` (paddle2onnx; not for an architecture it cannot convert, ``onnx_unsupported`` in
 export.json says why) and ``export.json``: each runtime's largest difference from the trained
-model on a fixed batch (it must be small, or the export failed).
+model on a fixed batch (it must be small, or the export failed). ``--model`` is the train or compress
+stage's folder; when it has ``int8/`` (PaddleSlim's int8 model), ``int8/`` here gets that model and
+``int8/model.onnx``: ONNX Runtime's static quantization of the fp32 ONNX, calibrated on the train split.
 """
 
 from __future__ import annotations
@@ -25,22 +27,42 @@ from stages.zoo.io import staged_dirs, write_json
 TOLERANCE = 1e-3  # absolute plus relative to the largest raw output, as the classification export
 
 
+def export_int8(config: dict, model_dir: Path, out: Path) -> dict:
+    """Copy the Paddle int8 model and, where there is an fp32 ONNX, quantize it; returns its figures."""
+    import shutil
+
+    import onnx
+
+    from stages.zoo.compress.onnx_int8 import quantize_onnx
+    from stages.zoo.tasks import package
+
+    shutil.copytree(model_dir / "int8", out / "int8")
+    if not (out / "model.onnx").is_file():
+        return {}
+    run, train = config["run"], package(config["task"]).data.split(config, "train")
+    quantize_onnx(out / "model.onnx", out / "int8" / "model.onnx",
+                  lambda: (x for _, x in train.batches(run["batch_size"])), run["calib_batches"])
+    weights = onnx.load(str(out / "int8" / "model.onnx")).graph.initializer
+    return {"onnx_int8_initializers": sum(w.data_type == onnx.TensorProto.INT8 for w in weights)}
+
+
 def export(config: dict, model_dir: Path, out: Path) -> dict:
     """Export the float model and cross-check both runtimes; returns (and writes) the figures."""
     import numpy as np
     import paddle
     import paddle2onnx
 
+    from stages.zoo import dense
     from stages.zoo.cls.models import input_spec
     from stages.zoo.tasks import package
     from stages.zoo.runtimes import onnx_runner, paddle_runner
 
-    models = package(config["task"]).models
-    model, info = models.load(model_dir)
+    task = package(config["task"])
+    model, info = dense.load(task, model_dir)
     model.eval()
     paddle.jit.save(model, str(out / "inference"), input_spec=input_spec())
     runtimes = {"paddle_inference": paddle_runner(out / "inference", config["threads"])}
-    no_onnx = models.onnx_unsupported(info)
+    no_onnx = task.models.onnx_unsupported(info)
     if not no_onnx:  # checked first: paddle2onnx aborts the process on what it cannot convert
         # onnxoptimizer, not paddle2onnx's default Polygraphy (it pip-installs numpy 2, see stages/export.py)
         paddle2onnx.export(str(out / "inference.pdmodel"), str(out / "inference.pdiparams"),
@@ -59,6 +81,8 @@ def export(config: dict, model_dir: Path, out: Path) -> dict:
             raise ValueError(f"{name} disagrees with the trained model: max abs diff {diff:.3g} "
                              f"(tolerance {limit:.2g}, {len(got)} outputs)")
         figures[f"max_abs_diff_{name}"] = diff
+    if (model_dir / "int8").is_dir():
+        figures.update(export_int8(config, model_dir, out))
     write_json(out / "export.json", figures)
     return figures
 
@@ -71,24 +95,30 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
-    parser.add_argument("--model", type=Path, required=True, help="train stage output folder")
+    parser.add_argument("--model", type=Path, required=True, help="train or compress stage output folder")
     parser.add_argument("--out", type=Path, required=True, help="folder for the exported artifacts")
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
     runtime.shim_paddle()
+    from stages.zoo.datasets import DatasetError
     from stages.zoo.det.shims import shim_leaky_relu
-    from stages.zoo.tasks import package
+    from stages.zoo.tasks import PACKAGES, package
+
+    if config["task"] not in PACKAGES:
+        print(f"{args.config}: entry '{config['name']}': key 'task': this stage exports "
+              f"{' and '.join(PACKAGES)} models", file=sys.stderr)
+        return 1
 
     shim_leaky_relu()  # ppdet's YOLOv3 necks; an exact rewrite, harmless to models without leaky_relu
     missing = package(config["task"]).models.missing(args.model)
     if missing:
-        print(f"{missing}: missing (expected the train stage's output)", file=sys.stderr)
+        print(f"{missing}: missing (expected the train or compress stage's output)", file=sys.stderr)
         return 1
     try:
         with staged_dirs(args.out) as (tmp,):
             figures = export(config, args.model, tmp)
-    except ValueError as err:
+    except (ValueError, DatasetError) as err:
         print(f"{args.model}: {err}", file=sys.stderr)
         return 1
     print(f"exported {args.model} -> {args.out}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))

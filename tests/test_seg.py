@@ -114,3 +114,86 @@ def test_segmenter_chain(registry, embedded, tmp_path, monkeypatch, entry):
     assert bench["paddle_fp32_t1_paper96_median_ms"] > 0 and bench["paper_input"] == 256
     assert bench["paper_params_m"] > bench["params_m"]  # 19 classes, full width
     assert (tmp_path / "sample.png").stat().st_size > 1000
+
+
+def _compressed() -> list[str]:
+    """The entries of stage seg_compress (dvc.yaml loops over this group)."""
+    import yaml
+
+    zoo = yaml.safe_load((ROOT / "params/zoo/semantic_segmentation.yaml").read_text(encoding="utf-8"))
+    return sorted(zoo["semantic_segmentation"]["groups"]["cityscapes_compressed"])
+
+
+def _untrained_base(registry, name: str, folder: Path) -> None:
+    """A seg train stage folder holding the fresh model of entry ``name`` (what compression needs)."""
+    import paddle
+
+    from stages.zoo.resolve import resolve
+    from stages.zoo.seg import models
+
+    arch = resolve(registry, name, "tiny")["arch"]
+    folder.mkdir()
+    paddle.save(models.build(arch).state_dict(), str(folder / "model.pdparams"))
+    (folder / "model.json").write_text(json.dumps(models.describe(arch)), encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", _compressed())
+def test_compressed_segmenter_chain(registry, embedded, tmp_path, monkeypatch, entry):
+    """Compress (from an untrained base: the mechanics, not the accuracy), export, benchmark: a pruned
+    model removes its FLOPs target and is smaller at paper scale too; a quantized one is measured as
+    int8 in both runtimes, with int8 weights on disk."""
+    from stages import dense_compress
+    from stages.dense_benchmark import main as bench_main
+    from stages.dense_export import main as export_main
+    from stages.zoo.measure import paper_stats
+    from stages.zoo.resolve import resolve
+    from stages.zoo.seg import measure, models
+
+    monkeypatch.setattr(measure, "PAPER_SIZES", ())
+    monkeypatch.setattr(dense_compress, "PROBE_IMAGES", 2)  # sensitivity: ~9 ratios x every conv
+    cfg = resolve(registry, entry, "tiny")
+    cfg["data"] = str(embedded["root"] / "seg")
+    cfg["paper_arch"]["input"] = 128
+    cfg["run"].update(finetune_epochs=1, batch_size=4, bench_runs=1, calib_batches=1)
+    cfg["threads"] = 1
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    _untrained_base(registry, cfg["base"], tmp_path / "base")
+    c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
+    assert dense_compress.main(c + ["--base", str(tmp_path / "base"), "--out", model,
+                                    "--metrics", str(tmp_path / "compress")]) == 0
+    figures = json.loads((tmp_path / "compress" / "compress.json").read_text())
+    assert 0 <= figures["float_miou"] <= 100
+    assert export_main(c + ["--model", model, "--out", str(tmp_path / "export")]) == 0
+    assert bench_main(c + ["--model", model, "--export", str(tmp_path / "export"), "--out", str(tmp_path / "b.json"),
+                           "--sample", str(tmp_path / "sample.png"), "--threads", "1", "--min-seconds", "0"]) == 0
+    bench = json.loads((tmp_path / "b.json").read_text())
+    base = resolve(registry, cfg["base"], "tiny")
+    unpruned = paper_stats({**cfg, "paper_arch": {**base["paper_arch"], "input": 128}}, models, {}, False)
+    prune, quant = cfg["method"]["prune"], cfg["method"]["quant"]
+    if prune:
+        target = prune["target_flops_reduction"]
+        assert figures["flops_reduction"] == pytest.approx(target, abs=0.02)
+        assert bench["paper_gflops"] < unpruned["paper_gflops"] * (1 - target + 0.05)
+        assert bench["paper_params_m"] < unpruned["paper_params_m"]
+        assert (tmp_path / "compress" / "sensitivity.json").is_file() == (prune["strategy"] == "sensitive")
+    if quant:
+        exported = json.loads((tmp_path / "export" / "export.json").read_text())
+        assert exported["onnx_int8_initializers"] > 0
+        assert bench["miou"] == bench["paddle_int8_miou"] and "onnx_int8_miou" in bench
+        assert bench["paddle_int8_size_mb"] < bench["paddle_fp32_size_mb"] / 2
+        assert bench["paper_size_mb"] == pytest.approx(unpruned["paper_size_mb"] / 4)
+    assert (tmp_path / "sample.png").stat().st_size > 1000
+
+
+def test_seg_compress_rejects_what_it_does_not_build(registry, tmp_path, capsys):
+    from stages.dense_compress import main
+    from stages.zoo.resolve import resolve
+
+    cfg = resolve(registry, "mobilenetv1-quant_post", "tiny")
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    assert main(["--config", str(tmp_path / "config.json"), "--base", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--metrics", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "mobilenetv1-quant_post" in err and "key 'task'" in err and "\n" not in err
+    assert not (tmp_path / "o").exists()

@@ -236,8 +236,9 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
     top-level ``entries`` is that union again (an alias), so that dvc.yaml can loop over one task's
     role (``${classification.baselines}``), over one task (``${classification.entries}``) and over
     every task's entries (``${entries}``, merged across the files) without any entry written twice.
-    An optional ``groups`` mapping names subsets of one section (``groups: {yolov3: &yolov3 {...}}``
-    merged into ``baselines: {<<: [*yolov3, ...]}``), for stages that serve only some architectures.
+    An optional ``groups`` mapping names subsets of entries (``groups: {yolov3: &yolov3 {...}}`` merged
+    into ``baselines: {<<: [*yolov3, ...]}``), for stages that serve only some; a group may merge other
+    groups across sections (a baseline group and its compressed entries, for export and benchmark).
     """
     data = read_yaml(path, name, problems)
     if data is None:
@@ -262,12 +263,12 @@ def _zoo_sections(path: Path, name: str, problems: list[Problem]) -> tuple[dict,
             problems.append(Problem(name, "-", key, "must be exactly every entry of the file: " + (
                 "'entries: *entries'" if key == "entries" else
                 "'<<: [*baselines, *compressed, *distilled, *searched]'")))
-    _check_groups(sections.get("groups") or {}, declared, roles, name, problems)
+    _check_groups(sections.get("groups") or {}, declared, name, problems)
     return declared, roles
 
 
-def _check_groups(groups: dict, declared: dict, roles: dict[str, str], name: str, problems: list[Problem]) -> None:
-    """Each group is a mapping of entries that are also declared, whole, in one section."""
+def _check_groups(groups: dict, declared: dict, name: str, problems: list[Problem]) -> None:
+    """Each group is a mapping of entries that are also declared, whole, in a section."""
     for group, members in groups.items():
         if not isinstance(members, dict) or not members:
             problems.append(Problem(name, "-", f"groups.{group}", "must be a mapping of entries"))
@@ -276,8 +277,6 @@ def _check_groups(groups: dict, declared: dict, roles: dict[str, str], name: str
             if declared.get(key) is not raw:
                 problems.append(Problem(name, str(key), f"groups.{group}", "a group's entries must be merged, "
                                         f"as they are, into a section: '<<: [*{group}, ...]'"))
-        if len({roles[str(k)] for k in members if str(k) in roles}) > 1:
-            problems.append(Problem(name, "-", f"groups.{group}", "a group's entries must share one section"))
 
 
 def _mapping_under(path: Path, name: str, top: str, problems: list[Problem]) -> dict:

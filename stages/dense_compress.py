@@ -1,0 +1,154 @@
+"""Stage `seg_compress@<entry>`: a pruned or quantized segmenter made from its base with PaddleSlim.
+
+    python -m stages.dense_compress --config models/ENTRY/config.json --base models/BASE/model \
+        --out models/ENTRY/model --metrics metrics/ENTRY/compress
+
+As the classification compress stage (stages/compress.py), with the task's own data, loss and scores
+(stages/zoo/tasks.py), prune then quantize:
+
+- prune: ``uniform`` (one ratio found for the FLOPs target) or ``sensitive`` (PaddleSlim's
+  sensitivity analysis, written to ``--metrics``/sensitivity.json, and the ratios it gives for the
+  target), scored by the headline metric on the first ``PROBE_IMAGES`` train images; then fine-tuning;
+- quantize: ``post`` (quant_post, calibrated on the train split's whole images) or ``aware`` (QAT
+  fine-tuning); the Paddle int8 model goes to ``--out``/int8 (the export stage adds its ONNX twin).
+
+Fine-tuning runs ``finetune_epochs`` at ``finetune_lr``; a profile without ``finetune_lr`` fine-tunes
+at its training lr, as PaddleSeg's slim tools reuse the training config. ``--out`` gets the float model
+in the train stage's layout (model.json records the pruned ratios; stages/zoo/dense.py rebuilds it)
+and config.json; ``--metrics`` gets compress.json with provenance and the dvclive curves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from stages.compress import _prune
+from stages.zoo import runtime
+from stages.zoo.io import staged_dirs, write_json
+
+PROBE_IMAGES = 32  # train images scoring a pruning candidate (each of ~9 ratios per conv, sensitivity)
+
+
+def _probe(data: Any, n: int) -> Any:
+    """The first ``n`` images of a segmentation split (images and labels are its arrays)."""
+    probe = copy.copy(data)
+    probe.images, probe.labels = data.images[:n], data.labels[:n]
+    return probe
+
+
+def _quant_post(model: Any, quant: dict, run: dict, train: Any, out: Path) -> None:
+    """PaddleSlim quant_post of the float model, calibrated on ``calib_batches`` batches of whole images."""
+    import tempfile
+
+    from stages.zoo.cls.models import save_inference
+    from stages.zoo.compress.ptq import quant_post
+
+    with tempfile.TemporaryDirectory(dir=out) as fp32:
+        save_inference(model, Path(fp32) / "inference")
+        quant_post(Path(fp32), out, lambda: (x for _, x in train.batches(run["batch_size"])),
+                   run["calib_batches"], quant["algo"], quant["weight_bits"], quant["activation_bits"],
+                   tuple(quant["not_quant_pattern"]))
+
+
+def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
+    """Apply the entry's method to its base and write the outputs; returns compress.json's figures."""
+    import numpy as np
+    import paddle
+
+    from stages.zoo import dense
+    from stages.zoo.cls.fit import log_once, schedule_kind
+    from stages.zoo.compress import qat
+    from stages.zoo.tasks import package
+
+    task, run, method = package(config["task"]), config["run"], config["method"]
+    head = task.measure.HEADLINE[0]
+    paddle.seed(config["seed"])
+    rng = np.random.default_rng(config["seed"])
+    train, val = task.data.split(config, "train"), task.data.split(config, "val")
+    model, info = dense.load(task, base)
+    figures: dict[str, Any] = {f"base_{head}": dense.scores(task, model, val, info)[head]}
+    finetune = {**run, "epochs": run["finetune_epochs"], "lr": run["finetune_lr"] or run["lr"]}
+    if method["prune"]:
+        probe = _probe(train, PROBE_IMAGES)
+        done = _prune(model, method["prune"], config, lambda: dense.scores(task, model, probe, info)[head], metrics)
+        info["pruned"] = done["ratios"]
+        figures.update({k: v for k, v in done.items() if k != "ratios"})
+        figures[f"pruned_{head}_before_finetune"] = dense.scores(task, model, val, info)[head]
+        task.fit.fit(model, train, finetune, schedule_kind(config), info, rng, metrics / "curves")
+    figures[f"float_{head}"] = dense.scores(task, model, val, info)[head]
+    paddle.save(model.state_dict(), str(out / "model.pdparams"))  # the float model, before quantization
+    quant = method["quant"]
+    if quant and quant["kind"] == "aware":
+        quanter = qat.prepare(model, quant["weight_bits"], quant["activation_bits"])
+        task.fit.fit(model, train, {**finetune, "warmup_epochs": 0.0}, "cosine", info, rng, metrics / "curves")
+        figures[f"qat_{head}"] = dense.scores(task, model, val, info)[head]
+        (out / "int8").mkdir()
+        qat.save_int8(quanter, model, out / "int8")
+    elif quant:
+        (out / "int8").mkdir()
+        _quant_post(model, quant, run, train, out / "int8")
+    if not method["prune"] and not (quant and quant["kind"] == "aware"):
+        log_once(metrics / "curves", {f"val_{head}": figures[f"float_{head}"]})  # the curves dvc.yaml declares
+    write_json(out / "model.json", info)
+    write_json(out / "config.json", config)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Compress one segmentation entry; outputs appear only when it finished.
+
+    Returns:
+        0 on success, 1 on a bad config, input folder or dataset (one line on stderr).
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
+    parser.add_argument("--base", type=Path, required=True, help="the base entry's train output")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the compressed model")
+    parser.add_argument("--metrics", type=Path, required=True, help="folder for compress.json and curves")
+    args = parser.parse_args(argv)
+    config = json.loads(args.config.read_text(encoding="utf-8"))
+    runtime.setup(config["threads"])
+    from stages.zoo.datasets import DatasetError
+    from stages.zoo.provenance import provenance
+
+    where = f"{args.config}: entry '{config['name']}'"
+    problem = _check(config, args.base)
+    if problem:
+        print(f"{where}: {problem}", file=sys.stderr)
+        return 1
+    start = time.perf_counter()
+    try:
+        with staged_dirs(args.out, args.metrics) as (out, metrics):
+            figures = compress(config, args.base, out, metrics)
+            figures.update(seconds=round(time.perf_counter() - start, 1), **provenance(config["threads"]))
+            write_json(metrics / "compress.json", figures)
+    except DatasetError as err:
+        print(f"{where}: {err}", file=sys.stderr)
+        return 1
+    shown = " ".join(f"{k} {v:.2f}" for k, v in figures.items() if k.startswith(("base_", "float_", "qat_")))
+    print(f"compressed {config['name']}: {shown} in {figures['seconds']} s -> {args.out}")
+    return 0
+
+
+def _check(config: dict, base: Path) -> str | None:
+    """Why this stage cannot run ``config`` from ``base``, or None."""
+    from stages.zoo.tasks import package
+
+    method = config["method"]
+    if config["task"] != "semantic_segmentation" or config["base"] is None:
+        return "key 'task': this stage compresses semantic segmentation entries made from a base"
+    if method["distill"] or method["nas"] or (method["prune"] and method["prune"]["strategy"] not in
+                                              ("uniform", "sensitive")):
+        return "key 'method': this stage prunes (uniform, sensitive) and quantizes; not built: the rest"
+    missing = package(config["task"]).models.missing(base)
+    return f"{missing}: missing (expected the train stage's output)" if missing else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
