@@ -117,11 +117,15 @@ def test_segmenter_chain(registry, embedded, tmp_path, monkeypatch, entry):
 
 
 def _compressed() -> list[str]:
-    """The entries of stage seg_compress (dvc.yaml loops over this group)."""
+    """One entry per method (pruning strategy, quantization kind) of stage seg_compress's group."""
     import yaml
 
     zoo = yaml.safe_load((ROOT / "params/zoo/semantic_segmentation.yaml").read_text(encoding="utf-8"))
-    return sorted(zoo["semantic_segmentation"]["groups"]["cityscapes_compressed"])
+    by_method = {}
+    for name, entry in sorted(zoo["semantic_segmentation"]["groups"]["cityscapes_compressed"].items()):
+        method = entry["method"]
+        by_method.setdefault(json.dumps({k: v.get("strategy", v.get("kind")) for k, v in method.items()}), name)
+    return sorted(by_method.values())
 
 
 def _untrained_base(registry, name: str, folder: Path) -> None:
