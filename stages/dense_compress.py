@@ -1,4 +1,5 @@
-"""Stage `seg_compress@<entry>`: a pruned or quantized segmenter made from its base with PaddleSlim.
+"""Stage `seg_compress@<entry>` / `det_compress@<entry>`: a pruned or quantized segmenter, or a quantized
+detector, made from its base with PaddleSlim.
 
     python -m stages.dense_compress --config models/ENTRY/config.json --base models/BASE/model \
         --out models/ENTRY/model --metrics metrics/ENTRY/compress
@@ -8,7 +9,8 @@ As the classification compress stage (stages/compress.py), with the task's own d
 
 - prune: ``uniform`` (one ratio found for the FLOPs target) or ``sensitive`` (PaddleSlim's
   sensitivity analysis, written to ``--metrics``/sensitivity.json, and the ratios it gives for the
-  target), scored by the headline metric on the first ``PROBE_IMAGES`` train images; then fine-tuning;
+  target), scored by the headline metric on the first ``PROBE_IMAGES`` train images; then fine-tuning
+  (segmenters only: the seeds' YOLOv3 head lists name ppdet 1.x static-graph weights, not mapped yet);
 - quantize: ``post`` (quant_post, calibrated on the train split's whole images) or ``aware`` (QAT
   fine-tuning); the Paddle int8 model goes to ``--out``/int8 (the export stage adds its ONNX twin).
 
@@ -67,12 +69,13 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     from stages.zoo.tasks import package
 
     task, run, method = package(config["task"]), config["run"], config["method"]
-    head = task.measure.HEADLINE[0]
     paddle.seed(config["seed"])
     rng = np.random.default_rng(config["seed"])
     train, val = task.data.split(config, "train"), task.data.split(config, "val")
     model, info = dense.load(task, base)
-    figures: dict[str, Any] = {f"base_{head}": dense.scores(task, model, val, info)[head]}
+    found = dense.scores(task, model, val, info)
+    head = next(k for k in task.measure.HEADLINE if k in found)  # COCO box AP, VOC mAP, mIoU
+    figures: dict[str, Any] = {f"base_{head}": found[head]}
     finetune = {**run, "epochs": run["finetune_epochs"], "lr": run["finetune_lr"] or run["lr"]}
     if method["prune"]:
         probe = _probe(train, PROBE_IMAGES)
@@ -101,7 +104,7 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Compress one segmentation entry; outputs appear only when it finished.
+    """Compress one segmentation or detection entry; outputs appear only when it finished.
 
     Returns:
         0 on success, 1 on a bad config, input folder or dataset (one line on stderr).
@@ -115,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
     from stages.zoo.datasets import DatasetError
+    from stages.zoo.det.shims import shim_leaky_relu
     from stages.zoo.provenance import provenance
+
+    shim_leaky_relu()  # the int8 program as the export stage writes the fp32 one (stages/dense_export.py)
 
     where = f"{args.config}: entry '{config['name']}'"
     problem = _check(config, args.base)
@@ -138,14 +144,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check(config: dict, base: Path) -> str | None:
     """Why this stage cannot run ``config`` from ``base``, or None."""
-    from stages.zoo.tasks import package
+    from stages.zoo.tasks import PACKAGES, package
 
-    method = config["method"]
-    if config["task"] != "semantic_segmentation" or config["base"] is None:
-        return "key 'task': this stage compresses semantic segmentation entries made from a base"
-    if method["distill"] or method["nas"] or (method["prune"] and method["prune"]["strategy"] not in
-                                              ("uniform", "sensitive")):
+    method, prune = config["method"], config["method"]["prune"]
+    if config["task"] not in PACKAGES or config["base"] is None:
+        return f"key 'task': this stage compresses {' and '.join(PACKAGES)} entries made from a base"
+    if method["distill"] or method["nas"] or (prune and prune["strategy"] not in ("uniform", "sensitive")):
         return "key 'method': this stage prunes (uniform, sensitive) and quantizes; not built: the rest"
+    if prune and config["task"] != "semantic_segmentation":
+        return "key 'method.prune': pruning is built for segmenters only (not mapped: the seeds' head weights)"
     missing = package(config["task"]).models.missing(base)
     return f"{missing}: missing (expected the train stage's output)" if missing else None
 

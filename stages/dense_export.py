@@ -1,12 +1,13 @@
 """Stage `det_export@<entry>` / `seg_export@<entry>`: a detector or segmenter as a Paddle inference
-model and as ONNX.
+model and as ONNX, fp32 and, for a quantized entry, int8.
 
     python -m stages.dense_export --config models/ENTRY/config.json --model models/ENTRY/model \
         --out models/ENTRY/export
 
-Writes ``inference.pdmodel`` + ``.pdiparams`` (paddle.jit.save, old IR; input ``x`` NCHW with free
-batch and size; outputs: a detector's three raw YOLOv3 maps, decoded with NMS by
-:mod:`stages.zoo.det.decode`, or a segmenter's logits at the input's size),
+Writes ``inference.pdmodel`` + ``.pdiparams`` (paddle.jit.save, old IR, without the call stacks that
+Paddle records in every op; input ``x`` NCHW with free batch and size; outputs: a detector's three raw
+YOLOv3 maps, decoded with NMS by :mod:`stages.zoo.det.decode`, or a segmenter's logits at the input's
+size),
 ``model.onnx`` (paddle2onnx; not for an architecture it cannot convert, ``onnx_unsupported`` in
 export.json says why) and ``export.json``: each runtime's largest difference from the trained
 model on a fixed batch (it must be small, or the export failed). ``--model`` is the train or compress
@@ -36,14 +37,42 @@ def export_int8(config: dict, model_dir: Path, out: Path) -> dict:
     from stages.zoo.compress.onnx_int8 import quantize_onnx
     from stages.zoo.tasks import package
 
+    from stages.zoo.dense import strip_callstacks
+
     shutil.copytree(model_dir / "int8", out / "int8")
+    strip_callstacks(out / "int8" / "inference.pdmodel")
     if not (out / "model.onnx").is_file():
         return {}
     run, train = config["run"], package(config["task"]).data.split(config, "train")
     quantize_onnx(out / "model.onnx", out / "int8" / "model.onnx",
                   lambda: (x for _, x in train.batches(run["batch_size"])), run["calib_batches"])
     weights = onnx.load(str(out / "int8" / "model.onnx")).graph.initializer
-    return {"onnx_int8_initializers": sum(w.data_type == onnx.TensorProto.INT8 for w in weights)}
+    figures = {"onnx_int8_initializers": sum(w.data_type == onnx.TensorProto.INT8 for w in weights)}
+    broken = _free_size_failure(out / "int8" / "model.onnx", 2 * config["arch"]["input"], config["threads"])
+    if broken:  # measured as Paddle int8 only, as a model without ONNX (export.json says why)
+        (out / "int8" / "model.onnx").unlink()
+        figures.update(onnx_int8_initializers=0, onnx_int8_unsupported=broken)
+    return figures
+
+
+def _free_size_failure(path: Path, size: int, threads: int) -> str | None:
+    """Why the int8 ONNX model cannot run at ``size`` px (twice the calibration images), or None.
+
+    ONNX Runtime's static quantization also quantizes float arithmetic on shapes, e.g. YOLOv3's
+    upsample size ``H * 2.0`` (a Mul), with the range seen in calibration: the model then only runs at
+    the calibrated size. Restricting the quantized op types (stages/zoo/compress/onnx_int8.py) would fix
+    it; that module is a dependency of every classification chain.
+    """
+    import numpy as np
+
+    from stages.zoo.runtimes import onnx_runner
+
+    try:
+        onnx_runner(path, threads)(np.zeros((1, 3, size, size), np.float32))
+    except Exception as err:  # onnxruntime raises its own Fail/RuntimeException types
+        return f"ONNX Runtime's int8 model fails at {size} px, other than the calibration size: " + \
+            str(err).splitlines()[0][:160]
+    return None
 
 
 def export(config: dict, model_dir: Path, out: Path) -> dict:
@@ -61,6 +90,7 @@ def export(config: dict, model_dir: Path, out: Path) -> dict:
     model, info = dense.load(task, model_dir)
     model.eval()
     paddle.jit.save(model, str(out / "inference"), input_spec=input_spec())
+    dense.strip_callstacks(out / "inference.pdmodel")  # the same model, the same bytes
     runtimes = {"paddle_inference": paddle_runner(out / "inference", config["threads"])}
     no_onnx = task.models.onnx_unsupported(info)
     if not no_onnx:  # checked first: paddle2onnx aborts the process on what it cannot convert

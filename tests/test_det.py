@@ -151,3 +151,67 @@ def test_objectness_starts_at_the_prior():
         prob = paddle.nn.functional.sigmoid(conv.bias).numpy().reshape(3, 3 + 5)
         np.testing.assert_allclose(prob[:, 4], models.OBJECT_PRIOR, rtol=1e-5)
         np.testing.assert_allclose(prob[:, :4], 0.5)  # the rest as ppdet starts them
+
+
+def _quantized() -> list[str]:
+    """One entry per quantization kind of stage det_compress's group."""
+    import yaml
+
+    zoo = yaml.safe_load((ROOT / "params/zoo/detection.yaml").read_text(encoding="utf-8"))
+    by_kind = {}
+    for name, entry in sorted(zoo["detection"]["groups"]["yolov3_quant"].items()):
+        by_kind.setdefault(entry["method"]["quant"]["kind"], name)
+    return sorted(by_kind.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", _quantized())
+def test_quantized_detector_chain(registry, embedded, tmp_path, monkeypatch, entry):
+    """Compress (from an untrained base), export, benchmark: measured as int8, with int8 weights on disk and
+    a quarter of the fp32 paper size."""
+    import paddle
+
+    from stages import dense_compress
+    from stages.dense_benchmark import main as bench_main
+    from stages.dense_export import main as export_main
+    from stages.zoo.det import measure, models
+    from stages.zoo.resolve import resolve
+
+    monkeypatch.setattr(measure, "PAPER_SIZES", ())
+    cfg = resolve(registry, entry, "tiny")
+    cfg["data"] = str(embedded["root"] / "det" / "coco")
+    cfg["paper_arch"]["input"] = 128
+    cfg["run"].update(finetune_epochs=1, batch_size=4, bench_runs=1, calib_batches=1)
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    arch = resolve(registry, cfg["base"], "tiny")["arch"]
+    (tmp_path / "base").mkdir()
+    paddle.save(models.build(arch).state_dict(), str(tmp_path / "base" / "model.pdparams"))
+    (tmp_path / "base" / "model.json").write_text(json.dumps(models.describe(arch)), encoding="utf-8")
+    c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
+    assert dense_compress.main(c + ["--base", str(tmp_path / "base"), "--out", model,
+                                    "--metrics", str(tmp_path / "compress")]) == 0
+    assert "base_box_ap" in json.loads((tmp_path / "compress" / "compress.json").read_text())
+    assert export_main(c + ["--model", model, "--out", str(tmp_path / "export")]) == 0
+    exported = json.loads((tmp_path / "export" / "export.json").read_text())
+    assert bench_main(c + ["--model", model, "--export", str(tmp_path / "export"), "--out", str(tmp_path / "b.json"),
+                           "--sample", str(tmp_path / "sample.png"), "--threads", "1", "--min-seconds", "0"]) == 0
+    bench = json.loads((tmp_path / "b.json").read_text())
+    assert bench["box_ap"] == bench["paddle_int8_box_ap"]
+    # ONNX Runtime's int8 YOLOv3 runs only at its calibration size (stages/dense_export.py): no artifact, a reason
+    unsupported = exported.get("onnx_int8_unsupported")
+    assert (unsupported is None) == ("onnx_int8_box_ap" in bench) == (exported["onnx_int8_initializers"] > 0)
+    assert unsupported is None or "px" in unsupported and "\n" not in unsupported
+    assert bench["paddle_int8_size_mb"] < bench["paddle_fp32_size_mb"] / 2
+    assert bench["paper_size_mb"] == pytest.approx(bench["paper_params_m"] * 1e6 / 2 ** 20, rel=1e-3)
+
+
+def test_det_compress_rejects_pruning_it_does_not_map(registry, tmp_path, capsys):
+    from stages.dense_compress import main
+    from stages.zoo.resolve import resolve
+
+    cfg = resolve(registry, "yolov3_mobilenetv1-coco-prune_r578", "tiny")
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    assert main(["--config", str(tmp_path / "config.json"), "--base", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--metrics", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "prune_r578" in err and "'method" in err and "\n" not in err and not (tmp_path / "o").exists()

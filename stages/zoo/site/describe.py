@@ -12,8 +12,8 @@ import yaml
 from ..model import Entry, Train
 
 #: Stages that make an entry's artifacts, in lineage order (``<stage>@<entry>`` in dvc.lock).
-ARTIFACT_STAGES = ("train", "search", "compress", "distill", "export", "det_train", "det_export", "seg_train",
-                   "seg_compress", "seg_export")
+ARTIFACT_STAGES = ("train", "search", "compress", "distill", "export", "det_train", "det_compress", "det_export",
+                   "seg_train", "seg_compress", "seg_export")
 
 
 def entry_stages(dvc_yaml: Path, zoo: Path) -> dict[str, dict[str, str]]:
