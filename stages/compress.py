@@ -34,7 +34,7 @@ from stages.zoo.io import staged_dirs, write_json
 SEARCH_IMAGES = 500  # train images scoring a pruning candidate (sensitivity, auto search)
 
 
-def _prune(model: Any, spec: dict, config: dict, score, metrics: Path) -> dict:
+def prune_by_spec(model: Any, spec: dict, config: dict, score, metrics: Path) -> dict:
     """Prune ``model`` in place as ``spec`` says; returns the figures (``ratios`` among them)."""
     from stages.zoo.compress import prune
 
@@ -57,21 +57,6 @@ def _prune(model: Any, spec: dict, config: dict, score, metrics: Path) -> dict:
     return prune.prune_ratios(model, size, ratios, criterion)
 
 
-def _quant_post(model: Any, quant: dict, config: dict, train, out: Path) -> None:
-    """PaddleSlim quant_post of the float model, calibrated on ``calib_batches`` train batches."""
-    import tempfile
-
-    from stages.zoo.cls import models
-    from stages.zoo.compress.ptq import quant_post
-
-    run = config["run"]
-    with tempfile.TemporaryDirectory(dir=out) as fp32:
-        models.save_inference(model, Path(fp32) / "inference")
-        quant_post(Path(fp32), out, lambda: (x for x, _ in train.batches(run["batch_size"])),
-                   run["calib_batches"], quant["algo"], quant["weight_bits"], quant["activation_bits"],
-                   tuple(quant["not_quant_pattern"]))
-
-
 def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics: Path) -> dict:
     """Apply the entry's method to its base and write the outputs; returns compress.json's figures."""
     import numpy as np
@@ -79,6 +64,7 @@ def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics:
 
     from stages.zoo.cls import data, fit, models
     from stages.zoo.compress import distill, qat
+    from stages.zoo.compress.ptq import quant_post_model
 
     run, method = config["run"], config["method"]
     paddle.seed(config["seed"])
@@ -90,8 +76,9 @@ def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics:
     epochs = 0
     if method["distill"] and not method["prune"]:
         model, epochs = models.build(config["arch"]), run["epochs"]  # a fresh student, the base's schedule
+        fit.shift_batch_norms(model, run.get("bn_shift"))  # and the base's initialisation
     if method["prune"]:
-        done = _prune(model, method["prune"], config, lambda: fit.evaluate(model, probe)["top1"], metrics)
+        done = prune_by_spec(model, method["prune"], config, lambda: fit.evaluate(model, probe)["top1"], metrics)
         info["pruned"] = done["ratios"]
         figures.update({k: v for k, v in done.items() if k != "ratios"})
         figures["pruned_top1_before_finetune"] = fit.evaluate(model, val)["top1"]
@@ -112,7 +99,8 @@ def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics:
     if quant:
         (out / "int8").mkdir()
         if quant["kind"] == "post":
-            _quant_post(model, quant, config, train, out / "int8")
+            quant_post_model(model, quant, lambda: (x for x, _ in train.batches(run["batch_size"])),
+                             run["calib_batches"], out / "int8")
         else:
             quanter = qat.prepare(model, quant["weight_bits"], quant["activation_bits"])
             fit.fit_logged(model, train, val, {**run, "epochs": run["finetune_epochs"], "lr": run["finetune_lr"],

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stages.compress import _prune
+from stages.compress import prune_by_spec
 from stages.zoo import runtime
 from stages.zoo.io import staged_dirs, write_json
 
@@ -44,20 +44,6 @@ def _probe(data: Any, n: int) -> Any:
     return probe
 
 
-def _quant_post(model: Any, quant: dict, run: dict, train: Any, out: Path) -> None:
-    """PaddleSlim quant_post of the float model, calibrated on ``calib_batches`` batches of whole images."""
-    import tempfile
-
-    from stages.zoo.cls.models import save_inference
-    from stages.zoo.compress.ptq import quant_post
-
-    with tempfile.TemporaryDirectory(dir=out) as fp32:
-        save_inference(model, Path(fp32) / "inference")
-        quant_post(Path(fp32), out, lambda: (x for _, x in train.batches(run["batch_size"])),
-                   run["calib_batches"], quant["algo"], quant["weight_bits"], quant["activation_bits"],
-                   tuple(quant["not_quant_pattern"]))
-
-
 def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     """Apply the entry's method to its base and write the outputs; returns compress.json's figures."""
     import numpy as np
@@ -66,6 +52,7 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     from stages.zoo import dense
     from stages.zoo.cls.fit import log_once, schedule_kind
     from stages.zoo.compress import qat
+    from stages.zoo.compress.ptq import quant_post_model
     from stages.zoo.tasks import package
 
     task, run, method = package(config["task"]), config["run"], config["method"]
@@ -79,7 +66,8 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     finetune = {**run, "epochs": run["finetune_epochs"], "lr": run["finetune_lr"] or run["lr"]}
     if method["prune"]:
         probe = _probe(train, PROBE_IMAGES)
-        done = _prune(model, method["prune"], config, lambda: dense.scores(task, model, probe, info)[head], metrics)
+        done = prune_by_spec(model, method["prune"], config,
+                             lambda: dense.scores(task, model, probe, info)[head], metrics)
         info["pruned"] = done["ratios"]
         figures.update({k: v for k, v in done.items() if k != "ratios"})
         figures[f"pruned_{head}_before_finetune"] = dense.scores(task, model, val, info)[head]
@@ -87,16 +75,18 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     figures[f"float_{head}"] = dense.scores(task, model, val, info)[head]
     paddle.save(model.state_dict(), str(out / "model.pdparams"))  # the float model, before quantization
     quant = method["quant"]
-    if quant and quant["kind"] == "aware":
+    aware = bool(quant) and quant["kind"] == "aware"
+    if quant:
+        (out / "int8").mkdir()
+    if aware:
         quanter = qat.prepare(model, quant["weight_bits"], quant["activation_bits"])
         task.fit.fit(model, train, {**finetune, "warmup_epochs": 0.0}, "cosine", info, rng, metrics / "curves")
         figures[f"qat_{head}"] = dense.scores(task, model, val, info)[head]
-        (out / "int8").mkdir()
         qat.save_int8(quanter, model, out / "int8")
     elif quant:
-        (out / "int8").mkdir()
-        _quant_post(model, quant, run, train, out / "int8")
-    if not method["prune"] and not (quant and quant["kind"] == "aware"):
+        quant_post_model(model, quant, lambda: (x for _, x in train.batches(run["batch_size"])),
+                         run["calib_batches"], out / "int8")  # calibrated on whole train images
+    if not method["prune"] and not aware:
         log_once(metrics / "curves", {f"val_{head}": figures[f"float_{head}"]})  # the curves dvc.yaml declares
     write_json(out / "model.json", info)
     write_json(out / "config.json", config)
@@ -118,10 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
     from stages.zoo.datasets import DatasetError
-    from stages.zoo.det.shims import shim_leaky_relu
     from stages.zoo.provenance import provenance
 
-    shim_leaky_relu()  # the int8 program as the export stage writes the fp32 one (stages/dense_export.py)
+    runtime.shim_leaky_relu()  # the int8 program as the export stage writes the fp32 one (stages/dense_export.py)
 
     where = f"{args.config}: entry '{config['name']}'"
     problem = _check(config, args.base)

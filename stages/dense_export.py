@@ -29,25 +29,16 @@ TOLERANCE = 1e-3  # absolute plus relative to the largest raw output, as the cla
 
 
 def export_int8(config: dict, model_dir: Path, out: Path) -> dict:
-    """Copy the Paddle int8 model and, where there is an fp32 ONNX, quantize it; returns its figures."""
-    import shutil
-
-    import onnx
-
-    from stages.zoo.compress.onnx_int8 import quantize_onnx
+    """The int8 artifacts (stages/zoo/compress/onnx_int8.py), calibrated on whole train images; an int8
+    ONNX model that fails off its calibration size is dropped; returns their figures."""
+    from stages.zoo.compress import onnx_int8
     from stages.zoo.tasks import package
 
-    from stages.zoo.dense import strip_callstacks
-
-    shutil.copytree(model_dir / "int8", out / "int8")
-    strip_callstacks(out / "int8" / "inference.pdmodel")
-    if not (out / "model.onnx").is_file():
-        return {}
     run, train = config["run"], package(config["task"]).data.split(config, "train")
-    quantize_onnx(out / "model.onnx", out / "int8" / "model.onnx",
-                  lambda: (x for _, x in train.batches(run["batch_size"])), run["calib_batches"])
-    weights = onnx.load(str(out / "int8" / "model.onnx")).graph.initializer
-    figures = {"onnx_int8_initializers": sum(w.data_type == onnx.TensorProto.INT8 for w in weights)}
+    figures = onnx_int8.export_int8(model_dir, out, lambda: (x for _, x in train.batches(run["batch_size"])),
+                                    run["calib_batches"])
+    if not figures:
+        return figures
     broken = _free_size_failure(out / "int8" / "model.onnx", 2 * config["arch"]["input"], config["threads"])
     if broken:  # measured as Paddle int8 only, as a model without ONNX (export.json says why)
         (out / "int8" / "model.onnx").unlink()
@@ -58,10 +49,9 @@ def export_int8(config: dict, model_dir: Path, out: Path) -> dict:
 def _free_size_failure(path: Path, size: int, threads: int) -> str | None:
     """Why the int8 ONNX model cannot run at ``size`` px (twice the calibration images), or None.
 
-    ONNX Runtime's static quantization also quantizes float arithmetic on shapes, e.g. YOLOv3's
-    upsample size ``H * 2.0`` (a Mul), with the range seen in calibration: the model then only runs at
-    the calibrated size. Restricting the quantized op types (stages/zoo/compress/onnx_int8.py) would fix
-    it; that module is a dependency of every classification chain.
+    A guard: ONNX Runtime's static quantization once quantized YOLOv3's upsample size ``H * 2.0`` with
+    the range seen in calibration, and the model then only ran at the calibrated size
+    (stages/zoo/compress/onnx_int8.shape_nodes now keeps shape arithmetic float).
     """
     import numpy as np
 
@@ -82,15 +72,13 @@ def export(config: dict, model_dir: Path, out: Path) -> dict:
     import paddle2onnx
 
     from stages.zoo import dense
-    from stages.zoo.cls.models import input_spec
+    from stages.zoo.cls.models import save_inference
     from stages.zoo.tasks import package
     from stages.zoo.runtimes import onnx_runner, paddle_runner
 
     task = package(config["task"])
     model, info = dense.load(task, model_dir)
-    model.eval()
-    paddle.jit.save(model, str(out / "inference"), input_spec=input_spec())
-    dense.strip_callstacks(out / "inference.pdmodel")  # the same model, the same bytes
+    save_inference(model, out / "inference")
     runtimes = {"paddle_inference": paddle_runner(out / "inference", config["threads"])}
     no_onnx = task.models.onnx_unsupported(info)
     if not no_onnx:  # checked first: paddle2onnx aborts the process on what it cannot convert
@@ -132,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
     runtime.setup(config["threads"])
     runtime.shim_paddle()
     from stages.zoo.datasets import DatasetError
-    from stages.zoo.det.shims import shim_leaky_relu
     from stages.zoo.tasks import PACKAGES, package
 
     if config["task"] not in PACKAGES:
@@ -140,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{' and '.join(PACKAGES)} models", file=sys.stderr)
         return 1
 
-    shim_leaky_relu()  # ppdet's YOLOv3 necks; an exact rewrite, harmless to models without leaky_relu
+    runtime.shim_leaky_relu()  # ppdet's YOLOv3 necks; an exact rewrite, harmless to models without leaky_relu
     missing = package(config["task"]).models.missing(args.model)
     if missing:
         print(f"{missing}: missing (expected the train or compress stage's output)", file=sys.stderr)

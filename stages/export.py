@@ -25,24 +25,6 @@ TOLERANCE = 1e-3  # on logits, absolute plus relative to the largest one (np.all
 # conversion differences seen: ~2.5e-5, MobileNetV3 (hard-swish in oneDNN) 1.0e-3 on logits ~10
 
 
-def export_int8(config: dict, model_dir: Path, out: Path) -> dict:
-    """Copy the Paddle int8 model and make the ONNX int8 one; returns their weight dtypes."""
-    import shutil
-
-    import onnx
-
-    from stages.zoo.cls import data
-    from stages.zoo.compress.onnx_int8 import quantize_onnx
-
-    shutil.copytree(model_dir / "int8", out / "int8")
-    run = config["run"]
-    train = data.split(config, "train")
-    quantize_onnx(out / "model.onnx", out / "int8" / "model.onnx",
-                  lambda: (x for x, _ in train.batches(run["batch_size"])), run["calib_batches"])
-    weights = onnx.load(str(out / "int8" / "model.onnx")).graph.initializer
-    return {"onnx_int8_initializers": sum(w.data_type == onnx.TensorProto.INT8 for w in weights)}
-
-
 def export_fp32(model_dir: Path, out: Path, threads: int) -> dict:
     """Export the float model and cross-check it; returns its figures."""
     import numpy as np
@@ -78,7 +60,12 @@ def export(config: dict, model_dir: Path, out: Path) -> dict:
     to export.json."""
     figures = export_fp32(model_dir, out, config["threads"])
     if (model_dir / "int8").is_dir():
-        figures.update(export_int8(config, model_dir, out))
+        from stages.zoo.cls import data
+        from stages.zoo.compress.onnx_int8 import export_int8
+
+        run, train = config["run"], data.split(config, "train")
+        figures.update(export_int8(model_dir, out, lambda: (x for x, _ in train.batches(run["batch_size"])),
+                                   run["calib_batches"]))
     write_json(out / "export.json", figures)
     return figures
 

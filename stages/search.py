@@ -64,6 +64,7 @@ def _scorer(config: dict, train_set):
     def score(tokens) -> float:
         paddle.seed(config["seed"])
         model = nas.build(space, tokens, arch.get("scale") or 1.0, arch["classes"])
+        fit.shift_batch_norms(model, run.get("bn_shift"))  # as the chosen network will be trained
         fit.fit(model, fit_set, score_set, short, "cosine", np.random.default_rng(config["seed"]))
         return fit.evaluate(model, score_set)["top1"]
 

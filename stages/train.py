@@ -54,6 +54,7 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
     rng = np.random.default_rng(config["seed"])
     train_set, val_set = cls_data.split(config, "train"), cls_data.split(config, "val")
     model = models.build(arch, tokens)
+    fit.shift_batch_norms(model, run.get("bn_shift"))
     if config["profile"] == "full":
         _pretrained(model, config["train"].get("pretrain"))
     start = time.perf_counter()

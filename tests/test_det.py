@@ -62,7 +62,7 @@ def test_leaky_relu_exports_with_its_slope(tmp_path):
 
     from stages.zoo.cls.models import input_spec
     from stages.zoo.runtimes import onnx_runner
-    from stages.zoo.det.shims import shim_leaky_relu
+    from stages.zoo.runtime import shim_leaky_relu
 
     shim_leaky_relu()
     layer = ConvBNLayer(3, 4, 3, padding=1)
@@ -197,10 +197,10 @@ def test_quantized_detector_chain(registry, embedded, tmp_path, monkeypatch, ent
                            "--sample", str(tmp_path / "sample.png"), "--threads", "1", "--min-seconds", "0"]) == 0
     bench = json.loads((tmp_path / "b.json").read_text())
     assert bench["box_ap"] == bench["paddle_int8_box_ap"]
-    # ONNX Runtime's int8 YOLOv3 runs only at its calibration size (stages/dense_export.py): no artifact, a reason
-    unsupported = exported.get("onnx_int8_unsupported")
-    assert (unsupported is None) == ("onnx_int8_box_ap" in bench) == (exported["onnx_int8_initializers"] > 0)
-    assert unsupported is None or "px" in unsupported and "\n" not in unsupported
+    # ONNX Runtime quantized YOLOv3's upsample-size arithmetic, and the int8 model ran only at its
+    # calibration size; with shape arithmetic kept float it runs at the export check's 2x size and is measured
+    assert "onnx_int8_unsupported" not in exported and exported["onnx_int8_initializers"] > 0
+    assert "onnx_int8_box_ap" in bench
     assert bench["paddle_int8_size_mb"] < bench["paddle_fp32_size_mb"] / 2
     assert bench["paper_size_mb"] == pytest.approx(bench["paper_params_m"] * 1e6 / 2 ** 20, rel=1e-3)
 

@@ -31,7 +31,7 @@ def test_stripped_programs_do_not_depend_on_where_they_were_saved(tmp_path):
     import paddle
 
     from stages.zoo.cls.models import input_spec
-    from stages.zoo.dense import strip_callstacks
+    from stages.zoo.runtime import strip_callstacks
 
     def save(prefix):
         with paddle.utils.unique_name.guard():

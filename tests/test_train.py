@@ -97,3 +97,28 @@ def test_recalibrate_bn_reaches_paddleclas_batchnorm(embedded):
         first = model.conv.conv(paddle.to_tensor(x)).numpy()
     assert np.allclose(norms[0]._mean.numpy(), first.mean(axis=(0, 2, 3)), atol=1e-5)
     assert norms[0]._momentum == 0.9
+
+
+@pytest.mark.parametrize("name", ["MobileNetV1", "MobileNetV2", "ResNet50", "ShuffleNetV2"])
+def test_bn_shift_starts_every_batch_norm_shift_there(name):
+    """Every batch norm of a PaddleClas model (legacy and 2.x classes alike) starts at the profile's shift."""
+    import numpy as np
+    import paddle
+
+    from stages.zoo.cls import fit, models
+
+    model = models.build({"name": name, "scale": 0.25, "classes": 10})
+    kinds = (paddle.nn.BatchNorm, paddle.nn.layer.norm._BatchNormBase)
+    norms = [m for m in model.sublayers() if isinstance(m, kinds)]
+    assert fit.shift_batch_norms(model, None) == 0 and np.all(norms[0].bias.numpy() == 0.0)
+    assert fit.shift_batch_norms(model, 2.0) == len(norms) > 0
+    assert all(np.all(m.bias.numpy() == 2.0) for m in norms)
+
+
+def test_bn_shift_is_in_the_configs_of_the_families_that_set_it_only(registry):
+    """A null ``OMIT_NULL`` setting is left out of a resolved config, so adding one leaves the other
+    families' configs, and their DVC stages, as they were."""
+    for name, entry in registry.entries.items():
+        run = resolve(registry, name, "tiny")["run"]
+        shift = registry.defaults[entry.task].profiles["tiny"].bn_shift
+        assert run.get("bn_shift") == shift and ("bn_shift" in run) == (shift is not None), name

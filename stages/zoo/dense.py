@@ -1,6 +1,5 @@
 """What the dense_* stages (detection and segmentation) share beyond the task packages: loading a model
-folder that may hold a pruned model, the runner and scores of a model in memory, and exported programs
-made reproducible (:func:`strip_callstacks`).
+folder that may hold a pruned model, and the runner and scores of a model in memory.
 
 A compressed entry's folder (stage dense_compress) has the train stage's layout: model.json records
 the per-weight ``pruned`` ratios, so the model is rebuilt, pruned by them, then loaded (the pruned
@@ -45,21 +44,3 @@ def runner(model: Any):
 def scores(task: SimpleNamespace, model: Any, data: Any, info: dict[str, Any]) -> dict[str, float]:
     """The task's val scores of ``model`` on ``data`` (leaves the model in eval mode)."""
     return task.evaluate.score(data, task.evaluate.predict(runner(model), data, info))
-
-
-def strip_callstacks(pdmodel: Path) -> None:
-    """Rewrite an old-IR ``.pdmodel`` without its ops' ``op_callstack`` attribute.
-
-    Paddle records the Python call stack, with file names and line numbers, in every op it creates,
-    so an edit anywhere in the stage scripts changed every exported file's hash and re-ran every
-    benchmark after it. Paddle Inference does not read the attribute.
-    """
-    from paddle.base.proto.framework_pb2 import ProgramDesc
-
-    program = ProgramDesc.FromString(pdmodel.read_bytes())
-    for block in program.blocks:
-        for op in block.ops:
-            kept = [a for a in op.attrs if a.name != "op_callstack"]
-            del op.attrs[:]
-            op.attrs.extend(kept)
-    pdmodel.write_bytes(program.SerializeToString(deterministic=True))

@@ -21,6 +21,10 @@ Profile = Literal["tiny", "full"]
 #: A published value: one number, or one per element of the record's list-valued condition.
 Value = Optional[float | list[Optional[float]]]
 
+#: Field metadata of a setting that a resolved config leaves out while it is null: a setting added
+#: later then changes only the configs (and DVC stages) of the families that set it.
+OMIT_NULL = {"omit_null": True}
+
 
 @dataclass(frozen=True)
 class ProfileChoice:
@@ -224,6 +228,9 @@ class ProfileSettings:
     optimizer: Literal["momentum", "adamw"] = "momentum"
     warmup_epochs: float = 0.0
     lr_schedule: Optional[Literal["piecewise", "cosine"]] = None  # overrides the recipe's, in this profile
+    # every batch-norm shift (beta) starts here, not at 0, before training from scratch: see
+    # stages/zoo/cls/fit.shift_batch_norms
+    bn_shift: Optional[float] = field(default=None, metadata=OMIT_NULL)
 
 
 @dataclass(frozen=True)

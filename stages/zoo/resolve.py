@@ -14,9 +14,10 @@ from .registry import Registry
 
 
 def _plain(value: Any) -> Any:
-    """Dataclasses and tuples to JSON-ready dicts and lists."""
+    """Dataclasses and tuples to JSON-ready dicts and lists (null ``OMIT_NULL`` fields left out)."""
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get("omit_null") and getattr(value, f.name) is None)}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

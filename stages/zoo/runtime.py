@@ -1,4 +1,5 @@
-"""The one place that prepares the process for the Paddle stack: environment and shims.
+"""The one place that prepares the process for the Paddle stack: environment and shims (and the
+saved programs' reproducibility, :func:`strip_callstacks`).
 
 Every stage calls :func:`setup` first thing in ``main()``; the tests call it from
 ``tests/conftest.py``. Nothing happens at import time.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 #: Environment the stack needs; it must be in place before ``paddle`` is first imported.
 STACK_ENV = {
@@ -104,6 +106,46 @@ def _shim_interpolate(paddle) -> None:
 
     _interpolate._slimzoo_shim = True
     common.interpolate = paddle.nn.functional.interpolate = _interpolate
+
+
+def shim_leaky_relu() -> None:
+    """Opt-in (the export of ppdet models): paddle2onnx 2.1 writes an old-IR ``leaky_relu`` with ``alpha`` 0.0 (the attribute is lost, as
+    with interpolation's scale, see runtime._shim_interpolate): ppdet's DarkNet blocks, used by every
+    YOLOv3 neck, then export as ReLU. While exporting (old-IR static mode) it becomes
+    ``relu(x) - alpha * relu(-x)``, the same function (old-IR ``maximum`` cannot take two variables)."""
+    import paddle
+
+    functional = paddle.nn.functional
+    if getattr(functional.leaky_relu, "_slimzoo_shim", False):
+        return
+    leaky_relu = functional.leaky_relu
+
+    def _leaky_relu(x, negative_slope=0.01, name=None):
+        static = not paddle.in_dynamic_mode() and not paddle.framework.in_pir_mode()
+        if static:
+            return functional.relu(x) - negative_slope * functional.relu(-x)
+        return leaky_relu(x, negative_slope, name)
+
+    _leaky_relu._slimzoo_shim = True
+    functional.leaky_relu = functional.activation.leaky_relu = _leaky_relu
+
+
+def strip_callstacks(pdmodel: Path) -> None:
+    """Rewrite an old-IR ``.pdmodel`` without its ops' ``op_callstack`` attribute.
+
+    Paddle records the Python call stack, with file names and line numbers, in every op it creates,
+    so an edit anywhere in the stage scripts changed every exported file's hash and re-ran every
+    benchmark after it. Paddle Inference does not read the attribute.
+    """
+    from paddle.base.proto.framework_pb2 import ProgramDesc
+
+    program = ProgramDesc.FromString(pdmodel.read_bytes())
+    for block in program.blocks:
+        for op in block.ops:
+            kept = [a for a in op.attrs if a.name != "op_callstack"]
+            del op.attrs[:]
+            op.attrs.extend(kept)
+    pdmodel.write_bytes(program.SerializeToString(deterministic=True))
 
 
 def ppcls_backbones():

@@ -30,6 +30,31 @@ def evaluate(model: Any, data: ImageSet, batch_size: int = 256) -> dict[str, flo
     return topk_accuracy(logits, data.labels, ks=(1, min(5, logits.shape[1])))
 
 
+def _batch_norms(model: Any) -> list:
+    import paddle
+
+    # PaddleClas builds with the legacy paddle.nn.BatchNorm, which is not a _BatchNormBase
+    kinds = (paddle.nn.layer.norm._BatchNormBase, paddle.nn.BatchNorm)
+    return [m for m in model.sublayers() if isinstance(m, kinds)]
+
+
+def shift_batch_norms(model: Any, shift: float | None) -> int:
+    """Start every batch-norm shift (beta) at ``shift`` (nothing when None); returns how many.
+
+    Why: at initialisation the gradients of a deep plain BN+ReLU net grow ~1.5x per layer towards
+    the input (Yang et al., ICLR 2019), 100-400x the head's in MobileNetV1, and the from-scratch tiny
+    profile's few hundred steps learned nothing (MobileNets, ShuffleNet, ResNet50 near chance). With
+    beta 2 the ReLUs start almost linear and the early gradients are the head's order.
+    Published weights overwrite it, so only training from scratch sees it.
+    """
+    import paddle
+
+    norms = [] if shift is None else [m for m in _batch_norms(model) if m.bias is not None]
+    for m in norms:
+        m.bias.set_value(paddle.full_like(m.bias, shift))
+    return len(norms)
+
+
 def recalibrate_bn(model: Any, data: ImageSet, batches: int, batch_size: int, rng: np.random.Generator) -> None:
     """Re-estimate batch-norm statistics as the exact mean over ``batches`` train-mode forwards.
 
@@ -38,9 +63,7 @@ def recalibrate_bn(model: Any, data: ImageSet, batches: int, batch_size: int, rn
     """
     import paddle
 
-    # PaddleClas builds with the legacy paddle.nn.BatchNorm, which is not a _BatchNormBase
-    kinds = (paddle.nn.layer.norm._BatchNormBase, paddle.nn.BatchNorm)
-    norms = [m for m in model.sublayers() if isinstance(m, kinds)]
+    norms = _batch_norms(model)
     saved = [m._momentum for m in norms]
     model.train()
     with paddle.no_grad():

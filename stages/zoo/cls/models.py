@@ -140,8 +140,10 @@ def input_spec() -> list:
 
 
 def save_inference(model: Any, prefix: Path) -> None:
-    """``prefix``.pdmodel / .pdiparams: a Paddle inference model (paddle.jit.save) in eval mode."""
+    """``prefix``.pdmodel / .pdiparams: a Paddle inference model (paddle.jit.save) in eval mode, its
+    bytes independent of where in the code it was saved (:func:`runtime.strip_callstacks`)."""
     import paddle
 
     model.eval()
     paddle.jit.save(model, str(prefix), input_spec=input_spec())
+    runtime.strip_callstacks(prefix.with_name(prefix.name + ".pdmodel"))

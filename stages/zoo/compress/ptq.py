@@ -52,3 +52,17 @@ def quant_post(fp32_dir: Path, out: Path, batches: Callable[[], Iterator[np.ndar
             activation_bits=activation_bits, onnx_format=True, skip_tensor_list=list(skip) or None)
     finally:
         paddle.disable_static()
+
+
+def quant_post_model(model, quant: dict, batches: Callable[[], Iterator[np.ndarray]], batch_nums: int,
+                     out: Path) -> None:
+    """:func:`quant_post` of a float model in memory (saved as an inference model in a temporary folder
+    inside ``out``), with the entry's ``method.quant`` settings."""
+    import tempfile
+
+    from ..cls.models import save_inference
+
+    with tempfile.TemporaryDirectory(dir=out) as fp32:
+        save_inference(model, Path(fp32) / PREFIX)
+        quant_post(Path(fp32), out, batches, batch_nums, quant["algo"], quant["weight_bits"],
+                   quant["activation_bits"], tuple(quant["not_quant_pattern"]))
