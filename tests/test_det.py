@@ -203,15 +203,3 @@ def test_quantized_detector_chain(registry, embedded, tmp_path, monkeypatch, ent
     assert "onnx_int8_box_ap" in bench
     assert bench["paddle_int8_size_mb"] < bench["paddle_fp32_size_mb"] / 2
     assert bench["paper_size_mb"] == pytest.approx(bench["paper_params_m"] * 1e6 / 2 ** 20, rel=1e-3)
-
-
-def test_det_compress_rejects_pruning_it_does_not_map(registry, tmp_path, capsys):
-    from stages.dense_compress import main
-    from stages.zoo.resolve import resolve
-
-    cfg = resolve(registry, "yolov3_mobilenetv1-coco-prune_r578", "tiny")
-    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    assert main(["--config", str(tmp_path / "config.json"), "--base", str(tmp_path), "--out", str(tmp_path / "o"),
-                 "--metrics", str(tmp_path / "m")]) == 1
-    err = capsys.readouterr().err.strip()
-    assert "prune_r578" in err and "'method" in err and "\n" not in err and not (tmp_path / "o").exists()

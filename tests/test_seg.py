@@ -190,14 +190,17 @@ def test_compressed_segmenter_chain(registry, embedded, tmp_path, monkeypatch, e
     assert (tmp_path / "sample.png").stat().st_size > 1000
 
 
-def test_seg_compress_rejects_what_it_does_not_build(registry, tmp_path, capsys):
+@pytest.mark.parametrize("entry, key", [
+    ("mobilenetv1-quant_post", "key 'task'"),  # a classification entry
+    ("yolov3_mobilenetv1-coco-prune_r578", "'method"),  # detection pruning: the seeds' head lists are not mapped
+])
+def test_dense_compress_rejects_what_it_does_not_build(registry, tmp_path, capsys, entry, key):
     from stages.dense_compress import main
     from stages.zoo.resolve import resolve
 
-    cfg = resolve(registry, "mobilenetv1-quant_post", "tiny")
+    cfg = resolve(registry, entry, "tiny")
     (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
     assert main(["--config", str(tmp_path / "config.json"), "--base", str(tmp_path), "--out", str(tmp_path / "o"),
                  "--metrics", str(tmp_path / "m")]) == 1
     err = capsys.readouterr().err.strip()
-    assert "mobilenetv1-quant_post" in err and "key 'task'" in err and "\n" not in err
-    assert not (tmp_path / "o").exists()
+    assert entry in err and key in err and "\n" not in err and not (tmp_path / "o").exists()
