@@ -110,13 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     from stages.zoo.datasets import DatasetError
     from stages.zoo.provenance import provenance
 
-    runtime.shim_leaky_relu()  # the int8 program as the export stage writes the fp32 one (stages/dense_export.py)
-
     where = f"{args.config}: entry '{config['name']}'"
     problem = _check(config, args.base)
-    if problem:
+    if problem:  # before anything imports paddle, whose import warning would precede the one line
         print(f"{where}: {problem}", file=sys.stderr)
         return 1
+    runtime.shim_leaky_relu()  # the int8 program as the export stage writes the fp32 one (stages/dense_export.py)
     start = time.perf_counter()
     try:
         with staged_dirs(args.out, args.metrics) as (out, metrics):
