@@ -26,7 +26,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from stages.zoo import runtime
 from stages.zoo.io import staged_dirs, write_json
@@ -112,41 +112,59 @@ def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics:
     return figures
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Compress one entry; outputs appear only when it finished.
-
-    Returns:
-        0 on success, 1 on a bad config, input folder or dataset (one line on stderr).
-    """
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse(argv: list[str] | None, doc: str, teacher: bool = False) -> tuple[argparse.Namespace, dict]:
+    """The command line of a compress stage (``--teacher`` too when asked) and its resolved config;
+    sets the process up for the config's thread count."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
     parser.add_argument("--base", type=Path, required=True, help="the base entry's train output")
-    parser.add_argument("--teacher", type=Path, help="the teacher entry's train output (distillation)")
+    if teacher:
+        parser.add_argument("--teacher", type=Path, help="the teacher entry's train output (distillation)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the compressed model")
     parser.add_argument("--metrics", type=Path, required=True, help="folder for compress.json and curves")
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])
+    return args, config
+
+
+def run(args: argparse.Namespace, config: dict, problem: str | None, work: Callable[[Path, Path], dict],
+        shown: Callable[[dict], str]) -> int:
+    """Run ``work(out, metrics)`` into staging folders and write compress.json with provenance.
+
+    Args:
+        problem: Why the config cannot run here (printed as one line, nothing written), or None.
+        shown: The figures' summary for the closing line.
+
+    Returns:
+        0 on success, 1 on ``problem`` or a bad dataset (one line on stderr).
+    """
     from stages.zoo.datasets import DatasetError
     from stages.zoo.provenance import provenance
 
     where = f"{args.config}: entry '{config['name']}'"
-    problem = _check(config, args)
     if problem:
         print(f"{where}: {problem}", file=sys.stderr)
         return 1
     start = time.perf_counter()
     try:
         with staged_dirs(args.out, args.metrics) as (out, metrics):
-            figures = compress(config, args.base, args.teacher, out, metrics)
+            figures = work(out, metrics)
             figures.update(seconds=round(time.perf_counter() - start, 1), **provenance(config["threads"]))
             write_json(metrics / "compress.json", figures)
     except DatasetError as err:
         print(f"{where}: {err}", file=sys.stderr)
         return 1
-    print(f"compressed {config['name']}: float top1 {figures['float_top1']:.2f} (base {figures['base_top1']:.2f}) "
-          f"in {figures['seconds']} s -> {args.out}")
+    print(f"compressed {config['name']}: {shown(figures)} in {figures['seconds']} s -> {args.out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Compress one entry; outputs appear only when it finished (see :func:`run`)."""
+    args, config = parse(argv, __doc__, teacher=True)
+    return run(args, config, _check(config, args),
+               lambda out, metrics: compress(config, args.base, args.teacher, out, metrics),
+               lambda f: f"float top1 {f['float_top1']:.2f} (base {f['base_top1']:.2f})")
 
 
 def _check(config: dict, args: argparse.Namespace) -> str | None:

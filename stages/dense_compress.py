@@ -22,17 +22,14 @@ and config.json; ``--metrics`` gets compress.json with provenance and the dvcliv
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from stages.compress import prune_by_spec
+from stages import compress as compress_stage
 from stages.zoo import runtime
-from stages.zoo.io import staged_dirs, write_json
+from stages.zoo.io import write_json
 
 PROBE_IMAGES = 32  # train images scoring a pruning candidate (each of ~9 ratios per conv, sensitivity)
 
@@ -66,8 +63,8 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     finetune = {**run, "epochs": run["finetune_epochs"], "lr": run["finetune_lr"] or run["lr"]}
     if method["prune"]:
         probe = _probe(train, PROBE_IMAGES)
-        done = prune_by_spec(model, method["prune"], config,
-                             lambda: dense.scores(task, model, probe, info)[head], metrics)
+        done = compress_stage.prune_by_spec(model, method["prune"], config,
+                                            lambda: dense.scores(task, model, probe, info)[head], metrics)
         info["pruned"] = done["ratios"]
         figures.update({k: v for k, v in done.items() if k != "ratios"})
         figures[f"pruned_{head}_before_finetune"] = dense.scores(task, model, val, info)[head]
@@ -99,35 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 on success, 1 on a bad config, input folder or dataset (one line on stderr).
     """
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
-    parser.add_argument("--base", type=Path, required=True, help="the base entry's train output")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the compressed model")
-    parser.add_argument("--metrics", type=Path, required=True, help="folder for compress.json and curves")
-    args = parser.parse_args(argv)
-    config = json.loads(args.config.read_text(encoding="utf-8"))
-    runtime.setup(config["threads"])
-    from stages.zoo.datasets import DatasetError
-    from stages.zoo.provenance import provenance
-
-    where = f"{args.config}: entry '{config['name']}'"
+    args, config = compress_stage.parse(argv, __doc__)
     problem = _check(config, args.base)
-    if problem:  # before anything imports paddle, whose import warning would precede the one line
-        print(f"{where}: {problem}", file=sys.stderr)
-        return 1
-    runtime.shim_leaky_relu()  # the int8 program as the export stage writes the fp32 one (stages/dense_export.py)
-    start = time.perf_counter()
-    try:
-        with staged_dirs(args.out, args.metrics) as (out, metrics):
-            figures = compress(config, args.base, out, metrics)
-            figures.update(seconds=round(time.perf_counter() - start, 1), **provenance(config["threads"]))
-            write_json(metrics / "compress.json", figures)
-    except DatasetError as err:
-        print(f"{where}: {err}", file=sys.stderr)
-        return 1
-    shown = " ".join(f"{k} {v:.2f}" for k, v in figures.items() if k.startswith(("base_", "float_", "qat_")))
-    print(f"compressed {config['name']}: {shown} in {figures['seconds']} s -> {args.out}")
-    return 0
+    if not problem:  # after the check: paddle's import warning would precede its one line
+        runtime.shim_leaky_relu()  # the int8 program as the export stage writes the fp32 one (dense_export)
+    return compress_stage.run(
+        args, config, problem, lambda out, metrics: compress(config, args.base, out, metrics),
+        lambda f: " ".join(f"{k} {v:.2f}" for k, v in f.items() if k.startswith(("base_", "float_", "qat_"))))
 
 
 def _check(config: dict, base: Path) -> str | None:

@@ -188,19 +188,3 @@ def test_compressed_segmenter_chain(registry, embedded, tmp_path, monkeypatch, e
         assert bench["paddle_int8_size_mb"] < bench["paddle_fp32_size_mb"] / 2
         assert bench["paper_size_mb"] == pytest.approx(unpruned["paper_size_mb"] / 4)
     assert (tmp_path / "sample.png").stat().st_size > 1000
-
-
-@pytest.mark.parametrize("entry, key", [
-    ("mobilenetv1-quant_post", "key 'task'"),  # a classification entry
-    ("yolov3_mobilenetv1-coco-prune_r578", "'method"),  # detection pruning: the seeds' head lists are not mapped
-])
-def test_dense_compress_rejects_what_it_does_not_build(registry, tmp_path, capsys, entry, key):
-    from stages.dense_compress import main
-    from stages.zoo.resolve import resolve
-
-    cfg = resolve(registry, entry, "tiny")
-    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    assert main(["--config", str(tmp_path / "config.json"), "--base", str(tmp_path), "--out", str(tmp_path / "o"),
-                 "--metrics", str(tmp_path / "m")]) == 1
-    err = capsys.readouterr().err.strip()
-    assert entry in err and key in err and "\n" not in err and not (tmp_path / "o").exists()
