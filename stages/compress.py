@@ -34,27 +34,33 @@ from stages.zoo.io import staged_dirs, write_json
 SEARCH_IMAGES = 500  # train images scoring a pruning candidate (sensitivity, auto search)
 
 
-def prune_by_spec(model: Any, spec: dict, config: dict, score, metrics: Path) -> dict:
-    """Prune ``model`` in place as ``spec`` says; returns the figures (``ratios`` among them)."""
+def prune_by_spec(model: Any, spec: dict, config: dict, score, metrics: Path,
+                  weights: list[str] | None = None) -> dict:
+    """Prune ``model`` in place as ``spec`` says; returns the figures (``ratios`` among them).
+
+    Args:
+        weights: The parameter names that ``spec["params"]`` lists, in this model (ratios and
+            sensitivities go to them in order); None: every ordinary convolution.
+    """
     from stages.zoo.compress import prune
 
     size, criterion, target = config["arch"]["input"], spec["criterion"], spec["target_flops_reduction"]
-    strategy = spec["strategy"]
+    strategy, names = spec["strategy"], weights or prune.prunable(model)
+    if spec["ratios"]:  # the entry's own ratios (fixed, or a published sensitivity analysis'), in order
+        return prune.prune_ratios(model, size, dict(zip(names, spec["ratios"])), criterion)
+    if weights and strategy in ("uniform", "auto"):
+        raise ValueError(f"{strategy} pruning of a parameter list is not built")
     if strategy == "uniform":
         return prune.prune_uniform(model, size, ratio=spec["ratio"], target=None if spec["ratio"] else target,
                                    criterion=criterion)
     if strategy == "sensitive":
-        found = prune.sensitivities(model, size, score, criterion)
+        found = prune.sensitivities(model, size, score, criterion, names=names)
         write_json(metrics / "sensitivity.json", found)
         return prune.prune_sensitive(model, size, found, target, criterion)
-    if strategy == "auto":
-        search = prune.search_ratios(model, size, score, target, config["run"]["search_iters"], criterion,
-                                     config["seed"])
-        write_json(metrics / "search.json", {"trace": search["trace"]})
-        ratios = search["ratios"]
-    else:  # fixed: the entry's own list, one ratio per prunable weight in order
-        ratios = dict(zip(prune.prunable(model), spec["ratios"]))
-    return prune.prune_ratios(model, size, ratios, criterion)
+    search = prune.search_ratios(model, size, score, target, config["run"]["search_iters"], criterion,
+                                 config["seed"])
+    write_json(metrics / "search.json", {"trace": search["trace"]})
+    return prune.prune_ratios(model, size, search["ratios"], criterion)
 
 
 def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics: Path) -> dict:

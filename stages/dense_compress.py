@@ -1,5 +1,5 @@
-"""Stage `seg_compress@<entry>` / `det_compress@<entry>`: a pruned or quantized segmenter, or a quantized
-detector, made from its base with PaddleSlim.
+"""Stage `seg_compress@<entry>` / `det_compress@<entry>`: a pruned or quantized segmenter or detector,
+made from its base with PaddleSlim.
 
     python -m stages.dense_compress --config models/ENTRY/config.json --base models/BASE/model \
         --out models/ENTRY/model --metrics metrics/ENTRY/compress
@@ -7,10 +7,11 @@ detector, made from its base with PaddleSlim.
 As the classification compress stage (stages/compress.py), with the task's own data, loss and scores
 (stages/zoo/tasks.py), prune then quantize:
 
-- prune: ``uniform`` (one ratio found for the FLOPs target) or ``sensitive`` (PaddleSlim's
+- prune: ``uniform`` (one ratio found for the FLOPs target), ``sensitive`` (PaddleSlim's
   sensitivity analysis, written to ``--metrics``/sensitivity.json, and the ratios it gives for the
-  target), scored by the headline metric on the first ``PROBE_IMAGES`` train images; then fine-tuning
-  (segmenters only: the seeds' YOLOv3 head lists name ppdet 1.x static-graph weights, not mapped yet);
+  target) or the entry's own ratios, scored by the headline metric on the first ``PROBE_IMAGES``
+  train images; then fine-tuning. A YOLOv3 entry prunes the seeds' head list (ppdet 1.x names,
+  mapped by ``stages.zoo.det.models.weight_names``);
 - quantize: ``post`` (quant_post, calibrated on the train split's whole images) or ``aware`` (QAT
   fine-tuning); the Paddle int8 model goes to ``--out``/int8 (the export stage adds its ONNX twin).
 
@@ -22,7 +23,6 @@ and config.json; ``--metrics`` gets compress.json with provenance and the dvcliv
 
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,6 @@ from stages.zoo import runtime
 from stages.zoo.io import write_json
 
 PROBE_IMAGES = 32  # train images scoring a pruning candidate (each of ~9 ratios per conv, sensitivity)
-
-
-def _probe(data: Any, n: int) -> Any:
-    """The first ``n`` images of a segmentation split (images and labels are its arrays)."""
-    probe = copy.copy(data)
-    probe.images, probe.labels = data.images[:n], data.labels[:n]
-    return probe
 
 
 def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
@@ -62,9 +55,11 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     figures: dict[str, Any] = {f"base_{head}": found[head]}
     finetune = {**run, "epochs": run["finetune_epochs"], "lr": run["finetune_lr"] or run["lr"]}
     if method["prune"]:
-        probe = _probe(train, PROBE_IMAGES)
+        probe = train.head(PROBE_IMAGES)
+        listed = method["prune"]["params"]  # the seeds' YOLOv3 head lists: ppdet 1.x names, mapped
         done = compress_stage.prune_by_spec(model, method["prune"], config,
-                                            lambda: dense.scores(task, model, probe, info)[head], metrics)
+                                            lambda: dense.scores(task, model, probe, info)[head], metrics,
+                                            task.models.weight_names(model, listed) if listed else None)
         info["pruned"] = done["ratios"]
         figures.update({k: v for k, v in done.items() if k != "ratios"})
         figures[f"pruned_{head}_before_finetune"] = dense.scores(task, model, val, info)[head]
@@ -112,10 +107,11 @@ def _check(config: dict, base: Path) -> str | None:
     method, prune = config["method"], config["method"]["prune"]
     if config["task"] not in PACKAGES or config["base"] is None:
         return f"key 'task': this stage compresses {' and '.join(PACKAGES)} entries made from a base"
-    if method["distill"] or method["nas"] or (prune and prune["strategy"] not in ("uniform", "sensitive")):
-        return "key 'method': this stage prunes (uniform, sensitive) and quantizes; not built: the rest"
-    if prune and config["task"] != "semantic_segmentation":
-        return "key 'method.prune': pruning is built for segmenters only (not mapped: the seeds' head weights)"
+    if method["distill"] or method["nas"]:
+        return "key 'method': this stage prunes and quantizes; not built: distillation and search"
+    if prune and (prune["strategy"] == "auto" or (prune["params"] and not prune["ratios"]
+                                                  and prune["strategy"] != "sensitive")):
+        return "key 'method.prune.strategy': built here: uniform, sensitive and fixed ratios (not auto)"
     missing = package(config["task"]).models.missing(base)
     return f"{missing}: missing (expected the train stage's output)" if missing else None
 

@@ -153,22 +153,24 @@ def test_objectness_starts_at_the_prior():
         np.testing.assert_allclose(prob[:, :4], 0.5)  # the rest as ppdet starts them
 
 
-def _quantized() -> list[str]:
-    """One entry per quantization kind of stage det_compress's group."""
+def _compressed() -> list[str]:
+    """One entry per method (quantization kind, pruning strategy) of stage det_compress's group."""
     import yaml
 
     zoo = yaml.safe_load((ROOT / "params/zoo/detection.yaml").read_text(encoding="utf-8"))
-    by_kind = {}
-    for name, entry in sorted(zoo["detection"]["groups"]["yolov3_quant"].items()):
-        by_kind.setdefault(entry["method"]["quant"]["kind"], name)
-    return sorted(by_kind.values())
+    by_method = {}
+    for name, entry in sorted(zoo["detection"]["groups"]["yolov3_compressed"].items()):
+        method = entry["method"]
+        by_method.setdefault(json.dumps({k: v.get("strategy", v.get("kind")) for k, v in method.items()}), name)
+    return sorted(by_method.values())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("entry", _quantized())
-def test_quantized_detector_chain(registry, embedded, tmp_path, monkeypatch, entry):
-    """Compress (from an untrained base), export, benchmark: measured as int8, with int8 weights on disk and
-    a quarter of the fp32 paper size."""
+@pytest.mark.parametrize("entry", _compressed())
+def test_compressed_detector_chain(registry, embedded, tmp_path, monkeypatch, entry):
+    """Compress (from an untrained base), export, benchmark. Quantized: measured as int8, with int8 weights
+    on disk and a quarter of the fp32 paper size. Pruned: the seeds' head list, mapped to ppdet 2.6's
+    names, pruned by its ratios (or by those of the sensitivity analysis), in a smaller artifact."""
     import paddle
 
     from stages import dense_compress
@@ -178,6 +180,7 @@ def test_quantized_detector_chain(registry, embedded, tmp_path, monkeypatch, ent
     from stages.zoo.resolve import resolve
 
     monkeypatch.setattr(measure, "PAPER_SIZES", ())
+    monkeypatch.setattr(dense_compress, "PROBE_IMAGES", 4)
     cfg = resolve(registry, entry, "tiny")
     cfg["data"] = str(embedded["root"] / "det" / "coco")
     cfg["paper_arch"]["input"] = 128
@@ -190,12 +193,26 @@ def test_quantized_detector_chain(registry, embedded, tmp_path, monkeypatch, ent
     c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
     assert dense_compress.main(c + ["--base", str(tmp_path / "base"), "--out", model,
                                     "--metrics", str(tmp_path / "compress")]) == 0
-    assert "base_box_ap" in json.loads((tmp_path / "compress" / "compress.json").read_text())
+    done = json.loads((tmp_path / "compress" / "compress.json").read_text())
+    assert "base_box_ap" in done
     assert export_main(c + ["--model", model, "--out", str(tmp_path / "export")]) == 0
     exported = json.loads((tmp_path / "export" / "export.json").read_text())
     assert bench_main(c + ["--model", model, "--export", str(tmp_path / "export"), "--out", str(tmp_path / "b.json"),
                            "--sample", str(tmp_path / "sample.png"), "--threads", "1", "--min-seconds", "0"]) == 0
     bench = json.loads((tmp_path / "b.json").read_text())
+    prune = cfg["method"]["prune"]
+    if prune:
+        names = models.weight_names(models.build(arch), prune["params"])
+        pruned = json.loads((tmp_path / "model" / "model.json").read_text())["pruned"]
+        assert list(pruned) == names  # the 18 head convolutions, and nothing else
+        if prune["ratios"]:
+            assert list(pruned.values()) == prune["ratios"]
+        else:
+            assert done["flops_reduction"] == pytest.approx(prune["target_flops_reduction"], abs=0.02)
+            assert set(json.loads((tmp_path / "compress" / "sensitivity.json").read_text())) == set(names)
+        assert 0 < done["flops_reduction"] and done["macs_after"] < done["macs_before"]
+        assert bench["box_ap"] == bench["paddle_fp32_box_ap"] and "onnx_fp32_box_ap" in bench
+        return
     assert bench["box_ap"] == bench["paddle_int8_box_ap"]
     # ONNX Runtime quantized YOLOv3's upsample-size arithmetic, and the int8 model ran only at its
     # calibration size; with shape arithmetic kept float it runs at the export check's 2x size and is measured

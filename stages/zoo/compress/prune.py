@@ -27,7 +27,12 @@ def _pruner(model: Any, input_size: int, criterion: str):
     from paddleslim.dygraph import FPGMFilterPruner, L1NormFilterPruner
 
     cls = FPGMFilterPruner if criterion == "geometry_median" else L1NormFilterPruner
-    return cls(model, [1, 3, input_size, input_size])
+    training = model.training
+    model.eval()  # the pruner traces a forward, and in train mode ppdet's YOLOv3 head wants loss targets
+    try:
+        return cls(model, [1, 3, input_size, input_size])
+    finally:
+        model.train(training)
 
 
 @contextlib.contextmanager
@@ -88,15 +93,16 @@ def prune_uniform(model: Any, input_size: int, ratio: float | None = None, targe
 
 
 def sensitivities(model: Any, input_size: int, evaluate: Callable[[], float], criterion: str = "l1_norm",
-                  workdir: Path | None = None) -> dict[str, dict[str, float]]:
+                  workdir: Path | None = None, names: list[str] | None = None) -> dict[str, dict[str, float]]:
     """PaddleSlim's sensitivity analysis: the relative metric loss of pruning each weight alone by
-    10%, 20%, ... 90% of its filters (``{weight: {ratio: loss}}``)."""
+    10%, 20%, ... 90% of its filters (``{weight: {ratio: loss}}``), for ``names`` (default: every
+    ordinary convolution)."""
     import tempfile
 
     pruner = _pruner(model, input_size, criterion)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:  # PaddleSlim checkpoints its progress as a pickle
         found = pruner.sensitive(eval_func=evaluate, sen_file=str(Path(tmp) / "sensitivities.pickle"),
-                                 target_vars=prunable(model))
+                                 target_vars=names or prunable(model))
     return {name: {f"{float(r):.1f}": float(loss) for r, loss in sorted(by.items())} for name, by in found.items()}
 
 

@@ -7,6 +7,8 @@ mapped back to them (:func:`DetSet.to_image`).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from typing import Any, Iterator
 
 import numpy as np
@@ -36,6 +38,13 @@ class DetSet:
 
     def __len__(self) -> int:
         return len(self.dataset.samples)
+
+    def head(self, n: int) -> "DetSet":
+        """The first ``n`` images with their records (a pruning candidate's quick score)."""
+        first = copy.copy(self)
+        first.dataset = dataclasses.replace(self.dataset, samples=self.dataset.samples[:n])
+        first.images = self.images[:n]
+        return first
 
     def normalised(self, idx: np.ndarray) -> np.ndarray:
         """NCHW float32 batch of the images ``idx``."""

@@ -10,6 +10,7 @@ ppdet's as published. Anchors are the published COCO anchors for 608 px, scaled 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,30 @@ def _detector(backbone, neck, head):
             return self.yolo_head(self.neck(self.backbone({"image": x})), targets)
 
     return Detector()
+
+
+#: ppdet 1.x YoloDetBlock convolutions (the seeds' pruned parameter lists: ``yolo_block.0.1.0.conv.weights``)
+#: -> the same convolution in ppdet 2.x's block (``conv_module`` holds conv0..conv3 and route; ``tip``).
+_BLOCK_CONVS = {"0.0": "conv_module.conv0", "0.1": "conv_module.conv1", "1.0": "conv_module.conv2",
+                "1.1": "conv_module.conv3", "2": "conv_module.route", "tip": "tip"}
+
+
+def weight_names(model: Any, static_names: list[str]) -> list[str]:
+    """The parameter names in ``model`` of the seeds' ppdet 1.x static-graph weights, in order.
+
+    Raises:
+        UnsupportedArch: A name that is not a YOLOv3 head convolution of this model.
+    """
+    layers = dict(model.named_sublayers())
+    found = []
+    for name in static_names:
+        match = re.fullmatch(r"yolo_block\.(\d+)\.(.+)\.conv\.weights", name)
+        path = match and _BLOCK_CONVS.get(match.group(2))
+        layer = layers.get(f"neck.yolo_block.{match.group(1)}.{path}.conv") if path else None
+        if layer is None:
+            raise UnsupportedArch(f"{name}: not a YOLOv3 head convolution of this model")
+        found.append(layer.weight.name)
+    return found
 
 
 def onnx_unsupported(info: dict[str, Any]) -> str | None:

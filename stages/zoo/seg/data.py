@@ -6,6 +6,7 @@ RandomPaddingCrop and RandomHorizontalFlip); evaluation takes whole images, as P
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Iterator
 
 import numpy as np
@@ -28,6 +29,12 @@ class SegSet:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def head(self, n: int) -> "SegSet":
+        """The first ``n`` images with their label maps (a pruning candidate's quick score)."""
+        first = copy.copy(self)
+        first.images, first.labels = self.images[:n], self.labels[:n]
+        return first
 
     @staticmethod
     def normalise(images: np.ndarray) -> np.ndarray:
