@@ -106,7 +106,9 @@ def test_table_sort_filter_language_and_search(served, browser, registry):
     query = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
     query.click()
     query.send_keys("剪裁", Keys.ENTER)
-    WebDriverWait(browser, 20).until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".md-search-result__item")))
+    # the search worker indexes every page on first use (more pages each time entries join the stages); on a
+    # busy 2-core CI machine that once took over 20 s, so wait for it, not for a speed
+    WebDriverWait(browser, 90).until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".md-search-result__item")))
     hits = browser.find_elements(By.CSS_SELECTOR, ".md-search-result__item")
     assert hits and any("剪裁" in h.text for h in hits)
     browser.save_screenshot(str(SHOTS / "search_zh.png"))
