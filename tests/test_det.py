@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from zoo_groups import one_per_method
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,20 +154,8 @@ def test_objectness_starts_at_the_prior():
         np.testing.assert_allclose(prob[:, :4], 0.5)  # the rest as ppdet starts them
 
 
-def _compressed() -> list[str]:
-    """One entry per method (quantization kind, pruning strategy) of stage det_compress's group."""
-    import yaml
-
-    zoo = yaml.safe_load((ROOT / "params/zoo/detection.yaml").read_text(encoding="utf-8"))
-    by_method = {}
-    for name, entry in sorted(zoo["detection"]["groups"]["yolov3_compressed"].items()):
-        method = entry["method"]
-        by_method.setdefault(json.dumps({k: v.get("strategy", v.get("kind")) for k, v in method.items()}), name)
-    return sorted(by_method.values())
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("entry", _compressed())
+@pytest.mark.parametrize("entry", one_per_method("detection", "yolov3_compressed"))  # stage det_compress's group
 def test_compressed_detector_chain(registry, embedded, tmp_path, monkeypatch, entry):
     """Compress (from an untrained base), export, benchmark. Quantized: measured as int8, with int8 weights
     on disk and a quarter of the fp32 paper size. Pruned: the seeds' head list, mapped to ppdet 2.6's

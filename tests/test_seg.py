@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from zoo_groups import one_per_method
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,18 +117,6 @@ def test_segmenter_chain(registry, embedded, tmp_path, monkeypatch, entry):
     assert (tmp_path / "sample.png").stat().st_size > 1000
 
 
-def _compressed() -> list[str]:
-    """One entry per method (pruning strategy, quantization kind) of stage seg_compress's group."""
-    import yaml
-
-    zoo = yaml.safe_load((ROOT / "params/zoo/semantic_segmentation.yaml").read_text(encoding="utf-8"))
-    by_method = {}
-    for name, entry in sorted(zoo["semantic_segmentation"]["groups"]["cityscapes_compressed"].items()):
-        method = entry["method"]
-        by_method.setdefault(json.dumps({k: v.get("strategy", v.get("kind")) for k, v in method.items()}), name)
-    return sorted(by_method.values())
-
-
 def _untrained_base(registry, name: str, folder: Path) -> None:
     """A seg train stage folder holding the fresh model of entry ``name`` (what compression needs)."""
     import paddle
@@ -142,7 +131,7 @@ def _untrained_base(registry, name: str, folder: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("entry", _compressed())
+@pytest.mark.parametrize("entry", one_per_method("semantic_segmentation", "cityscapes_compressed"))
 def test_compressed_segmenter_chain(registry, embedded, tmp_path, monkeypatch, entry):
     """Compress (from an untrained base: the mechanics, not the accuracy), export, benchmark: a pruned
     model removes its FLOPs target and is smaller at paper scale too; a quantized one is measured as

@@ -107,7 +107,7 @@ def test_every_method_writes_measured_metrics(sliced):
     assert len(search) == 3 and _metrics(repo, "resnet34-prune_auto55", "compress/compress.json")[
         "flops_reduction"] >= 0.5505
     assert (repo / "metrics/mobilenetv1-distill_resnet50_vd/compress/curves").is_dir()
-    assert all(0 <= _metrics(repo, base, "train/train.json")["top1"] <= 100 for base in ("resnet34", "resnet50_vd"))
+    assert all(0 <= _metrics(repo, name, "train/train.json")["top1"] <= 100 for name in ("resnet34", "resnet50_vd"))
     nas = _metrics(repo, "mobilenetv2-sanas", "search/search.json")
     assert len(nas["trace"]) == 3 and nas["searched"] and len(nas["tokens"]) == 25
     assert all(t["constraint"] >= nas["target"] for t in nas["trace"])
