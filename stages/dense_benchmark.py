@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if config["task"] not in PACKAGES:
         print(f"{args.config}: entry '{config['name']}': key 'task': this stage measures "
-              f"{' and '.join(PACKAGES)} models", file=sys.stderr)
+              f"{', '.join(PACKAGES)} models", file=sys.stderr)
         return 1
     task = package(config["task"])
     needed = [args.model / name for name in task.models.FILES] + [args.export / "inference.pdmodel"]

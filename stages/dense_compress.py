@@ -106,7 +106,7 @@ def _check(config: dict, base: Path) -> str | None:
 
     method, prune = config["method"], config["method"]["prune"]
     if config["task"] not in PACKAGES or config["base"] is None:
-        return f"key 'task': this stage compresses {' and '.join(PACKAGES)} entries made from a base"
+        return f"key 'task': this stage compresses {', '.join(PACKAGES)} entries made from a base"
     if method["distill"] or method["nas"]:
         return "key 'method': this stage prunes and quantizes; not built: distillation and search"
     if prune and (prune["strategy"] == "auto" or (prune["params"] and not prune["ratios"]

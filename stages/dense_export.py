@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if config["task"] not in PACKAGES:
         print(f"{args.config}: entry '{config['name']}': key 'task': this stage exports "
-              f"{' and '.join(PACKAGES)} models", file=sys.stderr)
+              f"{', '.join(PACKAGES)} models", file=sys.stderr)
         return 1
 
     runtime.shim_leaky_relu()  # ppdet's YOLOv3 necks; an exact rewrite, harmless to models without leaky_relu

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if config["task"] not in PACKAGES or config["base"] is not None:
         print(f"{args.config}: entry '{config['name']}': key 'task': this stage trains "
-              f"{' and '.join(PACKAGES)} baselines", file=sys.stderr)
+              f"{', '.join(PACKAGES)} baselines", file=sys.stderr)
         return 1
     task = package(config["task"])
     try:

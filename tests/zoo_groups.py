@@ -9,13 +9,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def one_per_method(task: str, group: str) -> list[str]:
-    """The first entry (by name) of each compression method in group ``group`` of params/zoo/<task>.yaml;
-    a method is each of its parts' strategy or kind (``{"prune": "sensitive"}``, ``{"quant": "post"}``)."""
+    """The first entry (by name) of each compression method in group ``group`` of params/zoo/<task>.yaml
+    (or in its section of that name, ``compressed``); a method is each of its parts' strategy or kind
+    (``{"prune": "sensitive"}``, ``{"quant": "post"}``)."""
     import yaml
 
     zoo = yaml.safe_load((ROOT / f"params/zoo/{task}.yaml").read_text(encoding="utf-8"))
     by_method: dict[str, str] = {}
-    for name, entry in sorted(zoo[task]["groups"][group].items()):
+    entries = zoo[task].get("groups", {}).get(group) or zoo[task][group]
+    for name, entry in sorted(entries.items()):
         method = {k: v.get("strategy", v.get("kind")) for k, v in entry["method"].items()}
         by_method.setdefault(json.dumps(method), name)
     return sorted(by_method.values())
