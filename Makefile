@@ -32,5 +32,7 @@ browser:
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends \
 	    chromium chromium-driver fonts-noto-cjk)
 
+# Two pytest-xdist workers: one test at a time leaves one of the 2 cores idle; tests that share an expensive
+# fixture are kept on one worker (their xdist_group marks).
 test: $(STAMP) browser
-	python -m pytest
+	python -m pytest -n 2 --dist loadgroup

@@ -6,6 +6,9 @@ import json
 
 import pytest
 
+# make test runs two workers: the session's tiny_model is trained once, on one of them
+pytestmark = pytest.mark.xdist_group("tiny_model")
+
 
 def test_benchmark_writes_flat_figures_with_provenance(tiny_model, tmp_path):
     from stages.benchmark import main

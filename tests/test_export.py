@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from importlib import metadata
 
+# make test runs two workers: the session's tiny_model is trained once, on one of them
+pytestmark = pytest.mark.xdist_group("tiny_model")
+
 
 def test_export_agrees_with_the_trained_model(tiny_model):
     """tiny_model ran the train and export stages' main(); check what the export wrote."""

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
+# make test runs two workers: the session's tiny_model is trained once, on one of them
+pytestmark = pytest.mark.xdist_group("tiny_model")
 
 
 def test_quant_post_writes_a_smaller_int8_model(embedded, tiny_model, tmp_path):

@@ -100,6 +100,7 @@ def page_numbers(html: str) -> set[float]:
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is absent")
+@pytest.mark.xdist_group("site")  # the session's site build, shared with tests/test_site_browser.py
 def test_every_published_number_is_on_the_built_pages(registry, site_build):
     from test_seeds import role
 

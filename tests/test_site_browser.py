@@ -19,7 +19,7 @@ from test_site import site_build  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]  # one site build per worker group
 
 
 @pytest.fixture(scope="module")

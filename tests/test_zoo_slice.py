@@ -82,6 +82,7 @@ def _metrics(repo: Path, entry: str, name: str) -> dict:
     return json.loads((repo / "metrics" / entry / name).read_text(encoding="utf-8"))
 
 
+@pytest.mark.xdist_group("sliced")  # make test runs two workers: the module fixture runs once, on one
 def test_every_method_writes_measured_metrics(sliced):
     repo, _, log = sliced
     for entry in [BASELINE, *SLICE]:
@@ -115,6 +116,7 @@ def test_every_method_writes_measured_metrics(sliced):
     assert model["tokens"] == nas["tokens"] and model["constructor"] == "nas:MobileNetV2Space"
 
 
+@pytest.mark.xdist_group("sliced")
 def test_second_repro_does_nothing_and_one_change_reruns_one_chain(sliced):
     repo, targets, _ = sliced
     assert "Running stage" not in _dvc(repo, "repro", *targets)
