@@ -86,6 +86,32 @@ def test_ssd_targets_are_normalised_and_padded(embedded):
         assert (boxes[:n, 2:] > boxes[:n, :2]).all() and boxes.max() <= 1 and not boxes[n:].any()
 
 
+def test_quant_aware_training_calibrates_the_layers_it_exports(registry, embedded):
+    """A training forward (with targets) runs every fake-quant layer that the eval forward and the int8
+    export use, so each one's activation scale is calibrated. ppdet's FaceHead.forward calls its own lists
+    of convolutions, which quant-aware training does not swap: the head's input scales stayed at their
+    initial value and every QAT entry scored 0."""
+    import paddle
+
+    from stages.zoo.compress import qat
+    from stages.zoo.datasets import load
+    from stages.zoo.face import models
+    from stages.zoo.face.data import DetSet, ssd_targets
+
+    arch = _arch(registry, "blazeface_nas-widerface")
+    data = DetSet(load("widerface", embedded["root"] / "face", "train"), arch["input"], "widerface")
+    model = models.build(arch)
+    qat.prepare(model)
+    scales = {name: layer._scale for name, layer in model.named_sublayers() if name.endswith("_fake_quant_input")}
+    before = {name: float(scale) for name, scale in scales.items()}
+    assert any("blaze_head" in name for name in scales) and len(set(before.values())) == 1  # all at the start
+    model.train()
+    batch = {k: paddle.to_tensor(v) for k, v in ssd_targets(data, np.arange(4)).items()}
+    with paddle.no_grad():
+        model(batch["image"], batch)
+    assert [name for name, scale in scales.items() if float(scale) == before[name]] == []
+
+
 @pytest.mark.slow
 def test_face_detector_chain(registry, embedded, tmp_path):
     """Train one epoch, export, benchmark: Easy/Medium/Hard AP of both runtimes, 640 px latency, a picture."""

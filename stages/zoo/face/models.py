@@ -199,14 +199,16 @@ def _detector(backbone, head):
 
         def forward(self, x, targets=None):
             feats = self.backbone({"image": x})
-            if self.training and targets is not None:
-                return self.blaze_head(feats, x, targets["gt_bbox"], targets["gt_class"])
             boxes, scores = [], []
             for i, feat in enumerate(feats):
-                # by registered name, not FaceHead's lists: quant-aware training swaps the registered layers
+                # by registered name, not FaceHead's lists (nor its forward, which uses them): quant-aware
+                # training swaps the registered layers, and the lists would keep training the float ones
                 box, score = getattr(self.blaze_head, f"boxes{i}"), getattr(self.blaze_head, f"scores{i}")
                 boxes.append(box(feat).transpose([0, 2, 3, 1]).reshape([0, -1, 4]))
                 scores.append(score(feat).transpose([0, 2, 3, 1]).reshape([0, -1, self.blaze_head.num_classes]))
+            if self.training and targets is not None:
+                anchors = self.blaze_head.anchor_generator(feats, x)
+                return self.blaze_head.get_loss(boxes, scores, targets["gt_bbox"], targets["gt_class"], anchors)
             return [paddle.concat(boxes, 1), paddle.concat(scores, 1)]
 
     return Detector()
