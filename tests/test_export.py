@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from importlib import metadata
 
+import pytest
+
 # make test runs two workers: the session's tiny_model is trained once, on one of them
 pytestmark = pytest.mark.xdist_group("tiny_model")
 
