@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from zoo_groups import one_per_method
+from zoo_groups import one_per_method, untrained_base
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -160,8 +160,6 @@ def test_compressed_detector_chain(registry, embedded, tmp_path, monkeypatch, en
     """Compress (from an untrained base), export, benchmark. Quantized: measured as int8, with int8 weights
     on disk and a quarter of the fp32 paper size. Pruned: the seeds' head list, mapped to ppdet 2.6's
     names, pruned by its ratios (or by those of the sensitivity analysis), in a smaller artifact."""
-    import paddle
-
     from stages import dense_compress
     from stages.dense_benchmark import main as bench_main
     from stages.dense_export import main as export_main
@@ -175,10 +173,7 @@ def test_compressed_detector_chain(registry, embedded, tmp_path, monkeypatch, en
     cfg["paper_arch"]["input"] = 128
     cfg["run"].update(finetune_epochs=1, batch_size=4, bench_runs=1, calib_batches=1)
     (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    arch = resolve(registry, cfg["base"], "tiny")["arch"]
-    (tmp_path / "base").mkdir()
-    paddle.save(models.build(arch).state_dict(), str(tmp_path / "base" / "model.pdparams"))
-    (tmp_path / "base" / "model.json").write_text(json.dumps(models.describe(arch)), encoding="utf-8")
+    arch = untrained_base(registry, cfg["base"], tmp_path / "base")
     c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
     assert dense_compress.main(c + ["--base", str(tmp_path / "base"), "--out", model,
                                     "--metrics", str(tmp_path / "compress")]) == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from zoo_groups import one_per_method
+from zoo_groups import one_per_method, untrained_base
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -144,22 +144,16 @@ def test_face_detector_chain(registry, embedded, tmp_path):
 @pytest.mark.parametrize("entry", one_per_method("face_detection", "compressed"))  # stage face_compress
 def test_quantized_face_detector_chain(registry, embedded, tmp_path, entry):
     """Quantize (from an untrained base), export, benchmark: measured as int8, with int8 weights on disk."""
-    import paddle
-
     from stages import dense_compress
     from stages.dense_benchmark import main as bench_main
     from stages.dense_export import main as export_main
-    from stages.zoo.face import models
     from stages.zoo.resolve import resolve
 
     cfg = resolve(registry, entry, "tiny")
     cfg["data"] = str(embedded["root"] / "face")
     cfg["run"].update(finetune_epochs=1, batch_size=4, bench_runs=1, calib_batches=1)
     (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    arch = resolve(registry, cfg["base"], "tiny")["arch"]
-    (tmp_path / "base").mkdir()
-    paddle.save(models.build(arch).state_dict(), str(tmp_path / "base" / "model.pdparams"))
-    (tmp_path / "base" / "model.json").write_text(json.dumps(models.describe(arch)), encoding="utf-8")
+    untrained_base(registry, cfg["base"], tmp_path / "base")
     c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
     assert dense_compress.main(c + ["--base", str(tmp_path / "base"), "--out", model,
                                     "--metrics", str(tmp_path / "compress")]) == 0

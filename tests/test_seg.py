@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from zoo_groups import one_per_method
+from zoo_groups import one_per_method, untrained_base
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,19 +117,6 @@ def test_segmenter_chain(registry, embedded, tmp_path, monkeypatch, entry):
     assert (tmp_path / "sample.png").stat().st_size > 1000
 
 
-def _untrained_base(registry, name: str, folder: Path) -> None:
-    """A seg train stage folder holding the fresh model of entry ``name`` (what compression needs)."""
-    import paddle
-
-    from stages.zoo.resolve import resolve
-    from stages.zoo.seg import models
-
-    arch = resolve(registry, name, "tiny")["arch"]
-    folder.mkdir()
-    paddle.save(models.build(arch).state_dict(), str(folder / "model.pdparams"))
-    (folder / "model.json").write_text(json.dumps(models.describe(arch)), encoding="utf-8")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", one_per_method("semantic_segmentation", "cityscapes_compressed"))
 def test_compressed_segmenter_chain(registry, embedded, tmp_path, monkeypatch, entry):
@@ -151,7 +138,7 @@ def test_compressed_segmenter_chain(registry, embedded, tmp_path, monkeypatch, e
     cfg["run"].update(finetune_epochs=1, batch_size=4, bench_runs=1, calib_batches=1)
     cfg["threads"] = 1
     (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    _untrained_base(registry, cfg["base"], tmp_path / "base")
+    untrained_base(registry, cfg["base"], tmp_path / "base")
     c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
     assert dense_compress.main(c + ["--base", str(tmp_path / "base"), "--out", model,
                                     "--metrics", str(tmp_path / "compress")]) == 0

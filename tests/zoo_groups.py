@@ -1,4 +1,5 @@
-"""Entries of a stage's group in params/zoo/, for tests parametrized over the registry."""
+"""Entries of a stage's group in params/zoo/, for tests parametrized over the registry, and the untrained
+base model that the compress-stage tests start from."""
 
 from __future__ import annotations
 
@@ -21,3 +22,19 @@ def one_per_method(task: str, group: str) -> list[str]:
         method = {k: v.get("strategy", v.get("kind")) for k, v in entry["method"].items()}
         by_method.setdefault(json.dumps(method), name)
     return sorted(by_method.values())
+
+
+def untrained_base(registry, name: str, folder: Path) -> dict:
+    """Write ``folder``, a train stage folder holding the fresh (untrained) model of entry ``name``, as its
+    task's package builds it (what a compress stage needs); returns the model's resolved arch."""
+    import paddle
+
+    from stages.zoo.resolve import resolve
+    from stages.zoo.tasks import package
+
+    config = resolve(registry, name, "tiny")
+    models, arch = package(config["task"]).models, config["arch"]
+    folder.mkdir()
+    paddle.save(models.build(arch).state_dict(), str(folder / "model.pdparams"))
+    (folder / "model.json").write_text(json.dumps(models.describe(arch)), encoding="utf-8")
+    return arch
