@@ -132,6 +132,54 @@ def test_second_repro_does_nothing_and_one_change_reruns_one_chain(sliced):
         pytest.approx(0.4, abs=0.06)
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
+
+
+@pytest.mark.xdist_group("sliced")
+def test_pushed_artifacts_pull_identical_into_another_clone(sliced, tmp_path):
+    """`dvc push` to a local-directory remote, then `dvc pull` in a fresh git clone and `dvc get` from the
+    repository give the exported models byte for byte (the site's download commands)."""
+    repo, _, _ = sliced
+    _dvc(repo, "remote", "add", "-d", "shared", str(tmp_path / "remote"))
+    for cmd in (["git", "add", "-A"], ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"],
+                ["git", "clone", "-q", str(repo), str(tmp_path / "clone")]):
+        subprocess.run(cmd, cwd=repo, check=True)
+    _dvc(repo, "push", f"export@{BASELINE}")
+    clone = tmp_path / "clone"
+    assert not (clone / f"models/{BASELINE}/export").exists()
+    _dvc(clone, "pull", f"export@{BASELINE}")
+    exported = _files(repo / f"models/{BASELINE}/export")
+    assert exported and _files(clone / f"models/{BASELINE}/export") == exported
+    _dvc(tmp_path, "get", str(repo), f"models/{BASELINE}/export", "-o", str(tmp_path / "got"))
+    assert _files(tmp_path / "got") == exported
+
+
+@pytest.mark.xdist_group("sliced")
+def test_experiment_queue_runs_two_entries_at_once(sliced):
+    """`dvc exp run --queue` of two entries' chains, each with its own profile change, then
+    `dvc queue start -j 2`: both succeed with their benchmark metrics, and the workspace is untouched."""
+    repo, _, _ = sliced
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "before", "--allow-empty"],
+                   cwd=repo, check=True)
+    changes = {"mobilenetv1-prune_uniform50": "finetune_epochs=2", "mobilenetv1-quant_post": "calib_batches=1"}
+    for entry, change in changes.items():
+        _dvc(repo, "exp", "run", "--queue", "--name", entry, f"benchmark@{entry}",
+             "-S", f"params/defaults/classification.yaml:profiles.tiny.{change}")
+    _dvc(repo, "queue", "start", "-j", "2")
+    deadline = time.time() + 900
+    while re.search(r"Queued|Running", _dvc(repo, "queue", "status")) and time.time() < deadline:
+        time.sleep(5)
+    status = _dvc(repo, "queue", "status")
+    assert all(re.search(rf"{entry}\s+.*Success", status) for entry in changes), status
+    shown = json.loads(_dvc(repo, "exp", "show", "--json"))
+    runs = {run["name"]: run["revs"][0]["data"] for top in shown for run in top.get("experiments") or []}
+    for entry in changes:
+        assert runs[entry]["metrics"][f"metrics/{entry}/benchmark.json"]["data"]["top1"] >= 0
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
+    _dvc(repo, "queue", "stop")
+
+
 def test_killed_training_then_repro_finishes_clean(tmp_path):
     repo = _copy(tmp_path, train_images=400, epochs=3, batch_size=16, bench_seconds=0.01, bench_runs=2)
     _dvc(repo, "repro", "resolve@resnet18", "data@cls")

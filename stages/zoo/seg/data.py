@@ -2,6 +2,10 @@
 
 Training takes random ``input`` x ``input`` crops with random horizontal flips (PaddleSeg's
 RandomPaddingCrop and RandomHorizontalFlip); evaluation takes whole images, as PaddleSeg scores them.
+
+A COCO instances dataset (the PaddleX "-coco" segmenters) becomes label maps by filling each object's
+polygons with its category + 1 over background 0, as PaddleX's COCO-to-segmentation conversion
+does; crowd objects are marked ``ignore``.
 """
 
 from __future__ import annotations
@@ -12,20 +16,32 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..cls.data import MEAN, STD
-from ..datasets import Dataset, load
+from ..datasets import Dataset, DetSample, load
 from ..datasets.images import read_image
+
+#: Label of unlabelled pixels when a dataset has none of its own (COCO: crowd regions), as Cityscapes'.
+IGNORE = 255
 
 
 class SegSet:
-    """A split's images (uint8 RGB, N x H x W x 3) and label maps (N x H x W, ``ignore`` unlabelled)."""
+    """A split's images (uint8 RGB, N x H x W x 3) and label maps (N x H x W, ``ignore`` unlabelled).
+
+    Attributes:
+        classes: Class names, indexed by label (COCO: ``background`` then the categories).
+    """
 
     def __init__(self, dataset: Dataset):
         import cv2
 
-        self.dataset, self.ignore = dataset, dataset.ignore_index
+        self.dataset = dataset
         self.images = np.stack([read_image(dataset.path(s.image))[..., ::-1] for s in dataset.samples])
-        self.labels = np.stack([cv2.imread(str(dataset.path(s.label)), cv2.IMREAD_UNCHANGED)
-                                for s in dataset.samples])
+        if dataset.samples and isinstance(dataset.samples[0], DetSample):
+            self.ignore, self.classes = IGNORE, ("background", *dataset.classes)
+            self.labels = np.stack([rasterise(s, self.ignore) for s in dataset.samples])
+        else:
+            self.ignore, self.classes = dataset.ignore_index, dataset.classes
+            self.labels = np.stack([cv2.imread(str(dataset.path(s.label)), cv2.IMREAD_UNCHANGED)
+                                    for s in dataset.samples])
 
     def __len__(self) -> int:
         return len(self.images)
@@ -62,6 +78,21 @@ class SegSet:
         for start in range(0, len(self), batch_size):
             idx = np.arange(start, min(start + batch_size, len(self)))
             yield idx, self.normalise(self.images[idx])
+
+
+def rasterise(sample: DetSample, ignore: int) -> np.ndarray:
+    """Label map (H x W uint8) of one COCO record: 0 background, category + 1 inside each object's
+    polygons (pycocotools' rasterisation, as COCO's ``annToMask``), ``ignore`` inside crowd objects;
+    later objects paint over earlier ones, in the json's order."""
+    from pycocotools import mask as mask_utils
+
+    label = np.zeros((sample.height, sample.width), np.uint8)
+    for polys, cls, crowd in zip(sample.polygons, sample.labels, sample.ignore):
+        polys = [list(p) for p in polys if len(p) >= 6]
+        if polys:
+            rle = mask_utils.merge(mask_utils.frPyObjects(polys, sample.height, sample.width))
+            label[mask_utils.decode(rle) > 0] = ignore if crowd else cls + 1
+    return label
 
 
 def split(config: dict[str, Any], name: str) -> SegSet:

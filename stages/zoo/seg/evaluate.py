@@ -29,7 +29,7 @@ def sample(run: Runner, data: SegSet, info: dict[str, Any], path: Path) -> None:
 def score(data: SegSet, pred: np.ndarray) -> dict[str, float]:
     """mIoU (%) and pixel accuracy (%) over labelled pixels; a class absent from both the labels and
     the predictions is left out of the mean (PaddleSeg's ``mean_iou`` counts it as 0 IoU of 0 area)."""
-    classes = len(data.dataset.classes)
+    classes = len(data.classes)
     keep = data.labels != data.ignore
     cm = np.bincount(data.labels[keep].astype(np.int64) * classes + pred[keep], minlength=classes ** 2)
     cm = cm.reshape(classes, classes)
@@ -51,7 +51,7 @@ def draw(data: SegSet, i: int, pred: np.ndarray, path: Path) -> None:
     """PNG of image ``i``: the image, its labels and the predicted mask overlaid, side by side."""
     import cv2
 
-    colours = palette(len(data.dataset.classes))
+    colours = palette(len(data.classes))
     image = data.images[i]
     labels = np.where(data.labels[i] == data.ignore, 0, data.labels[i])
     panels = [image] + [np.where(m[..., None] > 0, (0.4 * image + 0.6 * colours[m]).astype(np.uint8), image)

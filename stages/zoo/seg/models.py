@@ -3,7 +3,9 @@
     model = build({"name": "DeepLabV3P", "backbone": "MobileNetV2", "classes": 11, "input": 64, "scale": 0.25})
 
 The tiny profile narrows the backbone by ``scale``; at ``scale`` 1 the model is PaddleSeg's as
-its Cityscapes configs build it. PaddleSeg has no MobileNetV1, so DeepLabv3+/MobileNetV1 (a model of
+its Cityscapes configs build it. PaddleSeg's UNet and Xception65 have no width multiplier, and at full
+width they train at ~7 s per 16-crop step on 2 cores (70 min for the tiny profile), so below scale 1
+they are rebuilt narrower from PaddleSeg's own blocks (:func:`_narrow_unet`, :func:`_narrow_xception65`). PaddleSeg has no MobileNetV1, so DeepLabv3+/MobileNetV1 (a model of
 PaddleSeg's static-graph days) takes ppdet's MobileNet, whose four outputs have the strides of
 PaddleSeg's MobileNetV2 (4, 8, 16, 32).
 """
@@ -41,6 +43,57 @@ def _mobilenet_v1(scale: float):
     return MobileNetV1()
 
 
+def _width(scale: float):
+    return lambda channels: max(4, int(channels * scale))
+
+
+def _narrow_xception65(scale: float):
+    """PaddleSeg's Xception65_deeplab (output stride 16) with every width times ``scale``: its
+    ``__init__`` with the channel counts of ``gen_bottleneck_params("xception_65")`` scaled."""
+    import paddle
+    from paddleseg.models.backbones import xception_deeplab as xd
+
+    w, name = _width(scale), "xception_65"
+
+    class NarrowXception65(xd.XceptionDeeplab):
+        def __init__(self):
+            paddle.nn.Layer.__init__(self)  # not XceptionDeeplab's: it builds the full widths
+            self.backbone, self.pretrained, self.feat_channels = name, None, [w(128), w(2048)]
+            self._conv1 = xd.ConvBNLayer(3, w(32), 3, stride=2, padding=1, act="relu", name=f"{name}/entry_flow/conv1")
+            self._conv2 = xd.ConvBNLayer(w(32), w(64), 3, stride=1, padding=1, act="relu",
+                                         name=f"{name}/entry_flow/conv2")
+            entry = [w(64), w(128), w(256), w(728)]  # every entry block strides 2, as PaddleSeg's
+            self.entry_flow = [self.add_sublayer(f"{name}/entry_flow/block{i + 1}", xd.Xception_Block(
+                entry[i], entry[i + 1], strides=[1, 1, 2], name=f"{name}/entry_flow/block{i + 1}")) for i in range(3)]
+            self.middle_flow = [self.add_sublayer(f"{name}/middle_flow/block{i + 1}", xd.Xception_Block(
+                w(728), w(728), strides=[1, 1, 1], skip_conv=False, name=f"{name}/middle_flow/block{i + 1}"))
+                for i in range(16)]
+            self._exit_flow_1 = xd.Xception_Block(w(728), [w(728), w(1024), w(1024)], [1, 1, 1],
+                                                  name=f"{name}/exit_flow/block1")
+            self._exit_flow_2 = xd.Xception_Block(w(1024), [w(1536), w(1536), w(2048)], [1, 1, 1], dilation=2,
+                                                  has_skip=False, activation_fn_in_separable_conv=True,
+                                                  name=f"{name}/exit_flow/block2")
+
+    return NarrowXception65()
+
+
+def _narrow_unet(classes: int, scale: float):
+    """PaddleSeg's UNet with every width times ``scale``: its encoder, decoder and classifier rebuilt
+    with the channel lists of ``paddleseg.models.unet`` scaled."""
+    from paddle import nn
+    from paddleseg.models import UNet, layers, unet
+
+    w = _width(scale)
+    model = UNet(classes)
+    model.encode.double_conv = nn.Sequential(layers.ConvBNReLU(3, w(64), 3), layers.ConvBNReLU(w(64), w(64), 3))
+    model.encode.down_sample_list = nn.LayerList([model.encode.down_sampling(w(a), w(b))
+                                                  for a, b in ((64, 128), (128, 256), (256, 512), (512, 512))])
+    model.decode.up_sample_list = nn.LayerList([unet.UpSampling(w(a), w(b), False)
+                                                for a, b in ((512, 256), (256, 128), (128, 64), (64, 64))])
+    model.cls = model.conv = nn.Conv2D(w(64), classes, 3, padding=1)
+    return model
+
+
 def _backbone(name: str, scale: float):
     from paddleseg.models.backbones import mobilenetv2, mobilenetv3, xception_deeplab
 
@@ -53,7 +106,7 @@ def _backbone(name: str, scale: float):
                                        stages_pattern=mobilenetv3.MODEL_STAGES_PATTERN["MobileNetV3_large"],
                                        scale=scale)
     if name == "Xception65":
-        return xception_deeplab.Xception65_deeplab()
+        return xception_deeplab.Xception65_deeplab() if scale == 1 else _narrow_xception65(scale)
     raise UnsupportedArch(f"DeepLabV3P backbone {name!r} is not built yet")
 
 
@@ -83,8 +136,8 @@ def build(arch: dict[str, Any]):
             # finest (stride 4) and the last map (Xception65 returns only those two)
             backbone = _backbone(arch["backbone"], scale)
             return models.DeepLabV3P(classes, backbone, backbone_indices=(0, len(backbone.feat_channels) - 1))
-        if arch["name"] == "UNet":  # fixed widths: PaddleSeg's UNet has no width multiplier
-            return models.UNet(classes)
+        if arch["name"] == "UNet":
+            return models.UNet(classes) if scale == 1 else _narrow_unet(classes, scale)
         if arch["name"] == "FastSCNN":  # fixed widths too
             return models.FastSCNN(classes, enable_auxiliary_loss=False)
         if arch["name"] == "FCN" and arch.get("backbone") == "HRNet_W18_C":
