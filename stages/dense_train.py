@@ -7,10 +7,14 @@ profile's data (the task's package: stages/zoo/tasks.py).
 Reads the resolved config (stage resolve). Writes ``--out``: model.pdparams, model.json (what the
 task's ``models.load`` needs) and config.json; ``--metrics``: the dvclive curves and train.json (the
 trained model's val scores, with provenance). Outputs appear only when training finished.
+
+With GPUs (or ``SLIMZOO_PROCS=N``) the same command trains data-parallel: it re-runs itself as N processes
+under ``paddle.distributed.launch`` (stages/zoo/distributed.py), and rank 0 writes the outputs.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -24,6 +28,7 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     import numpy as np
     import paddle
 
+    from stages.zoo import distributed
     from stages.zoo.cls.fit import schedule_kind
     from stages.zoo.provenance import provenance
     from stages.zoo.tasks import package
@@ -35,6 +40,8 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     model, info = task.models.build(config["arch"]), task.models.describe(config["arch"])
     start = time.perf_counter()
     losses = task.fit.fit(model, train_set, config["run"], schedule_kind(config), info, rng, metrics / "plots")
+    if distributed.rank_and_size()[0]:  # rank 0 scores and writes
+        return {}
     model.eval()
     with paddle.no_grad():
         run = lambda x: [o.numpy() for o in model(paddle.to_tensor(x))]  # noqa: E731
@@ -44,7 +51,8 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     write_json(out / "config.json", config)
     figures = {**scores, "train_loss": losses[-1], "epochs": config["run"]["epochs"],
                "train_images": len(train_set), "val_images": len(val_set),
-               "seconds": round(time.perf_counter() - start, 1), **provenance(config["threads"])}
+               "seconds": round(time.perf_counter() - start, 1), **provenance(config["threads"]),
+               **({"processes": distributed.rank_and_size()[1]} if distributed.is_worker() else {})}
     write_json(metrics / "train.json", figures)
     return figures
 
@@ -56,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         0 on success, 1 on a bad config or dataset (one line on stderr).
     """
     args, config = parse(argv, __doc__, "folder for curves and figures")
+    from stages.zoo import distributed
     from stages.zoo.datasets import DatasetError
     from stages.zoo.tasks import PACKAGES, package
 
@@ -64,10 +73,24 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(PACKAGES)} baselines", file=sys.stderr)
         return 1
     task = package(config["task"])
+    if distributed.is_worker():  # a launched process: the launching stage staged the folders
+        train(config, args.out, args.metrics)
+        return 0
+    try:
+        count = distributed.processes(config)
+    except ValueError as err:
+        print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
+        return 1
     try:
         with staged_dirs(args.out, args.metrics) as staging:
-            figures = train(config, *staging)
-    except (DatasetError, task.models.UnsupportedArch) as err:
+            if count > 1:
+                argv = ["--config", str(args.config), "--out", str(staging[0]), "--metrics", str(staging[1])]
+                if distributed.launch("stages.dense_train", argv, count):
+                    raise RuntimeError(f"{count} training processes failed (their logs above)")
+                figures = json.loads((staging[1] / "train.json").read_text(encoding="utf-8"))
+            else:
+                figures = train(config, *staging)
+    except (DatasetError, task.models.UnsupportedArch, RuntimeError) as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
     shown = " ".join(f"{k} {figures[k]:.2f}" for k in task.measure.HEADLINE if k in figures)
