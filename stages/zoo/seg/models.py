@@ -5,7 +5,8 @@
 The tiny profile narrows the backbone by ``scale``; at ``scale`` 1 the model is PaddleSeg's as
 its Cityscapes configs build it. PaddleSeg's UNet and Xception65 have no width multiplier, and at full
 width they train at ~7 s per 16-crop step on 2 cores (70 min for the tiny profile), so below scale 1
-they are rebuilt narrower from PaddleSeg's own blocks (:func:`_narrow_unet`, :func:`_narrow_xception65`). PaddleSeg has no MobileNetV1, so DeepLabv3+/MobileNetV1 (a model of
+they are rebuilt narrower from PaddleSeg's own blocks (:func:`_narrow_unet`, :func:`_narrow_xception65`).
+PaddleSeg has no MobileNetV1, so DeepLabv3+/MobileNetV1 (a model of
 PaddleSeg's static-graph days) takes ppdet's MobileNet, whose four outputs have the strides of
 PaddleSeg's MobileNetV2 (4, 8, 16, 32).
 """
