@@ -69,7 +69,9 @@ def _dvc(repo: Path, *args: str) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="module")
+# session, not module: under xdist the worker may run other modules' tests between the "sliced" ones,
+# and a module fixture is then built again (CI ran the 7-minute slice twice)
+@pytest.fixture(scope="session")
 def sliced(tmp_path_factory):
     repo = _copy(tmp_path_factory.mktemp("zoo"), train_images=48, epochs=1, batch_size=16, finetune_epochs=1,
                  calib_batches=2, search_iters=3, search_steps=2, bench_seconds=0.01, bench_runs=2)
