@@ -52,10 +52,16 @@ def _copy(dest: Path, task: str = "classification", data: str = "cls", **profile
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     config["datasets"][data].update(train=160, val=50)
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
-        subprocess.run(cmd, cwd=dest, check=True)
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    _commit(dest, "copy")
     return dest
+
+
+def _commit(repo: Path, message: str) -> None:
+    """Commit everything in ``repo`` (new files too), even when nothing changed."""
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message, "--allow-empty"],
+                   cwd=repo, check=True)
 
 
 def _env() -> dict[str, str]:
@@ -144,9 +150,8 @@ def test_pushed_artifacts_pull_identical_into_another_clone(sliced, tmp_path):
     repository give the exported models byte for byte (the site's download commands)."""
     repo, _, _ = sliced
     _dvc(repo, "remote", "add", "-d", "shared", str(tmp_path / "remote"))
-    for cmd in (["git", "add", "-A"], ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"],
-                ["git", "clone", "-q", str(repo), str(tmp_path / "clone")]):
-        subprocess.run(cmd, cwd=repo, check=True)
+    _commit(repo, "run")
+    subprocess.run(["git", "clone", "-q", str(repo), str(tmp_path / "clone")], check=True)
     _dvc(repo, "push", f"export@{BASELINE}")
     clone = tmp_path / "clone"
     assert not (clone / f"models/{BASELINE}/export").exists()
@@ -162,8 +167,7 @@ def test_experiment_queue_runs_two_entries_at_once(sliced):
     """`dvc exp run --queue` of two entries' chains, each with its own profile change, then
     `dvc queue start -j 2`: both succeed with their benchmark metrics, and the workspace is untouched."""
     repo, _, _ = sliced
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "before", "--allow-empty"],
-                   cwd=repo, check=True)
+    _commit(repo, "before")
     changes = {"mobilenetv1-prune_uniform50": "finetune_epochs=2", "mobilenetv1-quant_post": "calib_batches=1"}
     for entry, change in changes.items():
         _dvc(repo, "exp", "run", "--queue", "--name", entry, f"benchmark@{entry}",
