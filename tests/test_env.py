@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,3 +44,12 @@ def test_setup_refuses_a_paddle_imported_too_early():
     code = "import paddle\nfrom stages.zoo import runtime\nruntime.setup()"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "StackError" in result.stderr
+
+
+@pytest.mark.xdist_group("env")
+def test_xdist_groups_reach_the_scheduler(request):
+    """Under `make test` (--dist loadgroup) a grouped test's id carries its group, which is what keeps the
+    tests sharing an expensive fixture on one worker (pytest 9 + xdist 3.8 silently lost it)."""
+    if not request.config.getvalue("loadgroup"):
+        pytest.skip("not run with --dist loadgroup")
+    assert request.node.nodeid.endswith("@env")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stages.zoo import catalog
-from stages.zoo.model import Published
+from stages.zoo.model import Published, RunOverride
 from stages.zoo.registry import NAME_RE, load_registry
 from stages.zoo.resolve import resolve
 
@@ -48,6 +48,11 @@ def test_entry(registry, name):
     assert tiny["arch"]["input"] == max(family.input, least) and tiny["data"] == family.data[entry.dataset]
     assert full["arch"] == full["paper_arch"] and full["arch"]["input"] == entry.arch.input
     assert tiny["lineage"] == list(reversed(chain))
+    for profile, config in (("tiny", tiny), ("full", full)):  # the entry's own run settings win
+        shared = registry.defaults[entry.task].profiles[profile]
+        own = dataclasses.asdict(entry.profiles.get(profile, RunOverride()))
+        for key, value in own.items():
+            assert config["run"][key] == (getattr(shared, key) if value is None else value), (profile, key)
     prune = tiny["method"]["prune"]
     if prune and prune["ratios"] is not None:
         assert len(prune["ratios"]) == len(prune["params"])

@@ -106,6 +106,24 @@ def test_coco_polygons_become_label_maps(embedded):
     assert set(np.unique(data.rasterise(crowd, data.IGNORE))) == {0, data.IGNORE}
 
 
+def test_small_and_mixed_size_images_are_padded_with_ignored_pixels():
+    """Real-format fixtures: COCO val images of two shapes share one canvas, and crops larger than the
+    images (the full profile's 769 px) are padded; padding is grey and never labelled."""
+    from stages.zoo.seg import data
+
+    fixtures = Path(__file__).parent / "fixtures"
+    coco = data.split({"dataset": "coco", "data": str(fixtures / "coco")}, "val")
+    shapes = {(s.height, s.width) for s in coco.dataset.samples}
+    assert len(shapes) == 2 and coco.labels.shape[1:] == tuple(max(d) for d in zip(*shapes))
+    for sample, image, label in zip(coco.dataset.samples, coco.images, coco.labels):
+        assert (label[sample.height:] == data.IGNORE).all() and (label[:, sample.width:] == data.IGNORE).all()
+        assert (image[sample.height:] == data.GREY).all()
+    city = data.split({"dataset": "cityscapes", "data": str(fixtures / "cityscapes")}, "train")
+    images, labels = next(city.crops(1, 32, np.random.default_rng(0)))
+    assert images.shape == (1, 3, 32, 32) and labels.shape == (1, 32, 32)
+    assert (labels != city.ignore).sum() == (city.labels != city.ignore).sum() > 0  # every pixel, once
+
+
 def test_miou_ignores_unlabelled_pixels_and_scores_an_all_background_guess(embedded, tmp_path):
     from stages.zoo.seg import data, evaluate
 

@@ -42,6 +42,9 @@ def check_registry(entries: dict[str, Entry], files: dict[str, str], sources: So
             _check_published(record, sources, where.at("published").at(i))
         if family is not None:
             _check_data(entry, family, where.at("dataset"))
+            for profile in sorted(set(entry.profiles) - set(family.profiles)):
+                where.at("profiles").at(profile).fail(
+                    f"no such profile in params/defaults/{entry.task}.yaml (known: {', '.join(family.profiles)})")
 
 
 def _check_data(entry: Entry, family: Defaults, where: Where) -> None:

@@ -188,6 +188,17 @@ class Published:
 
 
 @dataclass(frozen=True)
+class RunOverride:
+    """One entry's departures from its family's run settings in one profile (the entry's
+    ``profiles.<profile>``): for a model that the shared schedule leaves under-trained."""
+
+    epochs: Optional[int] = None
+    lr: Optional[float] = None
+    batch_size: Optional[int] = None
+    finetune_epochs: Optional[int] = None
+
+
+@dataclass(frozen=True)
 class Entry:
     """One zoo entry: a distinct model."""
 
@@ -200,6 +211,7 @@ class Entry:
     train: Train = Train()
     published: list[Published] = ()
     note: Optional[str] = None
+    profiles: dict[str, RunOverride] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import dataclasses
 from typing import Any
 
 from . import catalog
-from .model import Entry
+from .model import Entry, RunOverride
 from .registry import Registry
 
 
@@ -48,7 +48,8 @@ def resolve(registry: Registry, name: str, profile: str | None = None) -> dict[s
     entry: Entry = registry.entries[name]
     profile = profile or registry.choice.profile
     family = registry.defaults[entry.task]
-    run = family.profiles[profile]
+    override = _plain(entry.profiles.get(profile, RunOverride()))
+    run = dataclasses.replace(family.profiles[profile], **{k: v for k, v in override.items() if v is not None})
     arch = _plain(entry.arch)
     if profile != "full":  # the embedded data sets the input size, width and class count
         arch.update({k: getattr(run, k) for k in ("input", "scale", "classes") if getattr(run, k) is not None})

@@ -2,6 +2,9 @@
 
 Training takes random ``input`` x ``input`` crops with random horizontal flips (PaddleSeg's
 RandomPaddingCrop and RandomHorizontalFlip); evaluation takes whole images, as PaddleSeg scores them.
+Images of different sizes share one canvas, and images smaller than the crop are padded, both on the
+bottom and right with PaddleSeg's padding values (grey image, ``ignore`` labels), so padded pixels are
+neither learnt nor scored.
 
 A COCO instances dataset (the PaddleX "-coco" segmenters) becomes label maps by filling each object's
 polygons with its category + 1 over background 0, as PaddleX's COCO-to-segmentation conversion
@@ -21,6 +24,8 @@ from ..datasets.images import read_image
 
 #: Label of unlabelled pixels when a dataset has none of its own (COCO: crowd regions), as Cityscapes'.
 IGNORE = 255
+#: Image padding value, PaddleSeg's RandomPaddingCrop ``im_padding_value`` (127.5) in uint8.
+GREY = 127
 
 
 class SegSet:
@@ -34,14 +39,16 @@ class SegSet:
         import cv2
 
         self.dataset = dataset
-        self.images = np.stack([read_image(dataset.path(s.image))[..., ::-1] for s in dataset.samples])
+        images = [read_image(dataset.path(s.image))[..., ::-1] for s in dataset.samples]
         if dataset.samples and isinstance(dataset.samples[0], DetSample):
             self.ignore, self.classes = IGNORE, ("background", *dataset.classes)
-            self.labels = np.stack([rasterise(s, self.ignore) for s in dataset.samples])
+            labels = [rasterise(s, self.ignore) for s in dataset.samples]
         else:
             self.ignore, self.classes = dataset.ignore_index, dataset.classes
-            self.labels = np.stack([cv2.imread(str(dataset.path(s.label)), cv2.IMREAD_UNCHANGED)
-                                    for s in dataset.samples])
+            labels = [cv2.imread(str(dataset.path(s.label)), cv2.IMREAD_UNCHANGED) for s in dataset.samples]
+        h, w = (max(a.shape[i] for a in images) for i in (0, 1)) if images else (0, 0)
+        self.images = np.stack([pad(a, h, w, GREY) for a in images])
+        self.labels = np.stack([pad(a, h, w, self.ignore) for a in labels])
 
     def __len__(self) -> int:
         return len(self.images)
@@ -61,7 +68,8 @@ class SegSet:
     def crops(self, batch_size: int, size: int, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """One epoch of shuffled training batches of random crops: (NCHW float32, N x size x size int64)."""
         order = rng.permutation(len(self))
-        h, w = self.labels.shape[1:]
+        h, w = (max(n, size) for n in self.labels.shape[1:])
+        images, labels = pad(self.images, h, w, GREY, 1), pad(self.labels, h, w, self.ignore, 1)
         for start in range(0, len(order) - batch_size + 1, batch_size):
             idx = order[start:start + batch_size]
             ys, xs = rng.integers(0, h - size + 1, len(idx)), rng.integers(0, w - size + 1, len(idx))
@@ -71,13 +79,23 @@ class SegSet:
                 return np.stack([a[i, y:y + size, x:x + size][:, ::-1 if f else 1]
                                  for i, y, x, f in zip(idx, ys, xs, flips)])
 
-            yield self.normalise(windows(self.images)), windows(self.labels).astype(np.int64)
+            yield self.normalise(windows(images)), windows(labels).astype(np.int64)
 
     def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(indices, images)`` of whole images in order, for prediction."""
         for start in range(0, len(self), batch_size):
             idx = np.arange(start, min(start + batch_size, len(self)))
             yield idx, self.normalise(self.images[idx])
+
+
+def pad(a: np.ndarray, h: int, w: int, value: int, axis: int = 0) -> np.ndarray:
+    """``a`` padded with ``value`` on the bottom and right to ``h`` x ``w`` (its axes ``axis`` and
+    ``axis + 1``); ``a`` itself when it is that size already."""
+    if a.shape[axis:axis + 2] == (h, w):
+        return a
+    widths = [(0, 0)] * a.ndim
+    widths[axis], widths[axis + 1] = (0, h - a.shape[axis]), (0, w - a.shape[axis + 1])
+    return np.pad(a, widths, constant_values=value)
 
 
 def rasterise(sample: DetSample, ignore: int) -> np.ndarray:

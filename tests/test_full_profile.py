@@ -1,0 +1,74 @@
+"""The `full` profile's chain for one entry of each task, on the real-format fixtures under tests/fixtures.
+
+Each chain is the one `dvc repro` runs in the full profile (train the base, quantize it after training,
+export, benchmark) with the paper's architecture, width, class count and input size; only the schedule is
+cut to one epoch and the timing to one run, because the fixtures hold one or two images per split.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+#: One post-training-quantized entry per task, with its fixture dataset (a folder under tests/fixtures).
+CHAINS = {
+    "mobilenetv1-quant_post": "imagenet",
+    "yolov3_mobilenetv1-coco-quant_post": "coco",
+    "blazeface-widerface-quant_post": "widerface",
+    "deeplabv3p_mobilenetv2-cityscapes-quant_post": "cityscapes",
+}
+
+#: The schedule and timing of a one-image run; everything else is the full profile's.
+SHORT = {"epochs": 1, "batch_size": 1, "calib_batches": 1, "bench_runs": 1, "bench_seconds": 0.0}
+
+
+def _config(registry, name: str, fixture: str, folder: Path) -> list[str]:
+    from stages.zoo.resolve import resolve
+
+    config = resolve(registry, name, "full")
+    config["data"] = str(FIXTURES / fixture)
+    config["run"].update(SHORT)
+    config["threads"] = 1
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    return ["--config", str(folder / "config.json")]
+
+
+def _stages(task: str) -> dict:
+    """The stage scripts that dvc.yaml runs for a task: classification's own, the dense ones otherwise."""
+    if task == "classification":
+        from stages import benchmark, compress, export, train
+    else:
+        from stages import dense_benchmark as benchmark, dense_compress as compress, dense_export as export
+        from stages import dense_train as train
+    return {"train": train.main, "compress": compress.main, "export": export.main, "benchmark": benchmark.main}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_full_profile_chain_on_fixtures(registry, tmp_path, name):
+    entry = registry.entries[name]
+    base, fixture = entry.base, CHAINS[name]
+    run = _stages(entry.task)
+    b, c = tmp_path / "base", tmp_path / "entry"
+    assert run["train"](_config(registry, base, fixture, b) + ["--out", str(b / "model"),
+                                                             "--metrics", str(b / "train")]) == 0
+    assert json.loads((b / "model" / "config.json").read_text())["arch"] == json.loads(
+        (b / "config.json").read_text())["paper_arch"]  # the paper's architecture, not the tiny one
+    args = _config(registry, name, fixture, c)
+    assert run["compress"](args + ["--base", str(b / "model"), "--out", str(c / "model"),
+                                   "--metrics", str(c / "compress")]) == 0
+    assert run["export"](args + ["--model", str(c / "model"), "--out", str(c / "export")]) == 0
+    bench = args + ["--model", str(c / "model"), "--export", str(c / "export"), "--out", str(c / "bench.json"),
+                    "--threads", "1", "--min-seconds", "0"]
+    if entry.task != "classification":
+        bench += ["--sample", str(c / "sample.png")]
+    assert run["benchmark"](bench) == 0
+    figures = json.loads((c / "bench.json").read_text())
+    assert figures["paper_input"] == entry.arch.input
+    assert all(np.isfinite(v) for v in figures.values() if isinstance(v, float))
