@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from stages.train import parse
+from stages.train import WeightsError, initialise, parse
 from stages.zoo.io import staged_dirs, write_json
 
 
@@ -38,6 +38,7 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     rng = np.random.default_rng(config["seed"])
     train_set, val_set = task.data.split(config, "train"), task.data.split(config, "val")
     model, info = task.models.build(config["arch"]), task.models.describe(config["arch"])
+    loaded = initialise(model, config["run"].get("weights"))
     start = time.perf_counter()
     losses = task.fit.fit(model, train_set, config["run"], schedule_kind(config), info, rng, metrics / "plots")
     if distributed.rank_and_size()[0]:  # rank 0 scores and writes
@@ -51,7 +52,7 @@ def train(config: dict, out: Path, metrics: Path) -> dict:
     write_json(out / "config.json", config)
     figures = {**scores, "train_loss": losses[-1], "epochs": config["run"]["epochs"],
                "train_images": len(train_set), "val_images": len(val_set),
-               "seconds": round(time.perf_counter() - start, 1), **provenance(config["threads"]),
+               "seconds": round(time.perf_counter() - start, 1), **loaded, **provenance(config["threads"]),
                **({"processes": distributed.rank_and_size()[1]} if distributed.is_worker() else {})}
     write_json(metrics / "train.json", figures)
     return figures
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 figures = json.loads((staging[1] / "train.json").read_text(encoding="utf-8"))
             else:
                 figures = train(config, *staging)
-    except (DatasetError, task.models.UnsupportedArch, RuntimeError) as err:
+    except (DatasetError, task.models.UnsupportedArch, WeightsError, RuntimeError) as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
     shown = " ".join(f"{k} {figures[k]:.2f}" for k in task.measure.HEADLINE if k in figures)

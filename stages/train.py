@@ -21,20 +21,38 @@ from stages.zoo import runtime
 from stages.zoo.io import staged_dirs, write_json
 
 
-def _pretrained(model, source: str | None) -> None:
-    """Start from published weights: a .pdparams file or URL (full profile)."""
+class WeightsError(Exception):
+    """``run.weights`` names no readable .pdparams file."""
+
+
+def initialise(model, source: str | None) -> dict:
+    """Start from published weights: ``run.weights``, a .pdparams file or URL (an entry's
+    ``profiles.full.weights`` in params). Tensors whose name or shape differ (a head for other
+    classes) keep their fresh values.
+
+    Returns:
+        Figures for train.json: the source, tensors loaded and tensors left fresh (empty without weights).
+
+    Raises:
+        WeightsError: Not a .pdparams file, or absent.
+    """
+    if not source:
+        return {}
     import paddle
 
-    if not source:
-        return
-    path = source
+    path = Path(source)
     if source.startswith(("http://", "https://")):
         from paddle.utils.download import get_weights_path_from_url
 
-        path = get_weights_path_from_url(source)
-    state = paddle.load(path)
-    model.set_state_dict(state)
-    print(f"initialised from {source} ({len(state)} tensors)")
+        path = Path(get_weights_path_from_url(source))
+    if path.suffix != ".pdparams" or not path.is_file():
+        # the seeds link .tar archives of per-variable files (static graph): not a dygraph state dict
+        raise WeightsError(f"key 'run.weights': {source} is not a .pdparams file")
+    state, own = paddle.load(str(path)), model.state_dict()
+    fits = {k: v for k, v in state.items() if k in own and list(v.shape) == list(own[k].shape)}
+    model.set_state_dict(fits)
+    print(f"initialised {len(fits)} of {len(own)} tensors from {source}")
+    return {"weights": source, "weights_loaded": len(fits), "weights_fresh": len(own) - len(fits)}
 
 
 def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = None) -> dict:
@@ -55,8 +73,7 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
     train_set, val_set = cls_data.split(config, "train"), cls_data.split(config, "val")
     model = models.build(arch, tokens)
     fit.shift_batch_norms(model, run.get("bn_shift"))
-    if config["profile"] == "full":
-        _pretrained(model, config["train"].get("pretrain"))
+    loaded = initialise(model, run.get("weights"))
     start = time.perf_counter()
     final = fit.fit_logged(model, train_set, val_set, run, fit.schedule_kind(config), rng, metrics)
     paddle.save(model.state_dict(), str(out / "model.pdparams"))
@@ -64,7 +81,7 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
     write_json(out / "config.json", config)
     figures = {"top1": final["val_top1"], "top5": final["val_top5"], "epochs": run["epochs"],
                "train_images": len(train_set), "val_images": len(val_set),
-               "seconds": round(time.perf_counter() - start, 1), **provenance(config["threads"])}
+               "seconds": round(time.perf_counter() - start, 1), **loaded, **provenance(config["threads"])}
     write_json(metrics / "train.json", figures)
     return figures
 
@@ -99,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with staged_dirs(args.out, args.metrics) as staging:
             figures = train(config, *staging)
-    except (DatasetError, UnsupportedArch) as err:
+    except (DatasetError, UnsupportedArch, WeightsError) as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
     print(f"trained {config['name']}: top1 {figures['top1']:.2f} top5 {figures['top5']:.2f} "

@@ -204,3 +204,12 @@ def test_compressed_detector_chain(registry, embedded, tmp_path, monkeypatch, en
     assert "onnx_int8_box_ap" in bench
     assert bench["paddle_int8_size_mb"] < bench["paddle_fp32_size_mb"] / 2
     assert bench["paper_size_mb"] == pytest.approx(bench["paper_params_m"] * 1e6 / 2 ** 20, rel=1e-3)
+
+
+def test_only_each_class_best_candidates_enter_nms():
+    from stages.zoo.det.decode import candidates
+
+    scores, labels = np.array([0.2, 0.9, 0.5, 0.7, 0.6]), np.array([0, 0, 1, 0, 0])
+    assert candidates(scores, labels, 0, top_k=2).tolist() == [1, 3]  # best two of class 0
+    assert candidates(scores, labels, 0, top_k=9).tolist() == [1, 3, 4, 0]
+    assert candidates(scores, labels, 1, top_k=2).tolist() == [2]

@@ -24,7 +24,7 @@ CHAINS = {
 }
 
 #: The schedule and timing of a one-image run; everything else is the full profile's.
-SHORT = {"epochs": 1, "batch_size": 1, "calib_batches": 1, "bench_runs": 1, "bench_seconds": 0.0}
+SHORT = {"epochs": 1, "batch_size": 1, "calib_batches": 1, "bench_runs": 1, "bench_warmup": 1, "bench_seconds": 0.0}
 
 
 def _config(registry, name: str, fixture: str, folder: Path) -> list[str]:

@@ -122,3 +122,34 @@ def test_bn_shift_is_in_the_configs_of_the_families_that_set_it_only(registry):
         run = resolve(registry, name, "tiny")["run"]
         shift = registry.defaults[entry.task].profiles["tiny"].bn_shift
         assert run.get("bn_shift") == shift and ("bn_shift" in run) == (shift is not None), name
+
+
+def _with(config: Path, folder: Path, **changes) -> Path:
+    """A copy of ``config`` with ``run`` and ``arch`` keys changed."""
+    cfg = json.loads(config.read_text())
+    for part, values in changes.items():
+        cfg[part].update(values)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    return folder / "config.json"
+
+
+def test_train_starts_from_weights_and_keeps_a_head_of_other_shape_fresh(config, tmp_path):
+    assert _train(config, tmp_path / "a") == 0
+    weights = str(tmp_path / "a/train/model.pdparams")
+    assert _train(_with(config, tmp_path / "b", run={"weights": weights, "epochs": 1}), tmp_path / "b") == 0
+    same = json.loads((tmp_path / "b/metrics/train.json").read_text())
+    assert same["weights"] == weights and same["weights_fresh"] == 0 and same["weights_loaded"] > 2
+    # 12 classes in place of 10: the classifier's weight and bias cannot come from the file
+    other = _with(config, tmp_path / "c", run={"weights": weights, "epochs": 1}, arch={"classes": 12})
+    assert _train(other, tmp_path / "c") == 0
+    figures = json.loads((tmp_path / "c/metrics/train.json").read_text())
+    assert (figures["weights_loaded"], figures["weights_fresh"]) == (same["weights_loaded"] - 2, 2)
+
+
+def test_train_reports_weights_it_cannot_read(config, tmp_path, capsys):
+    bad = _with(config, tmp_path, run={"weights": str(tmp_path / "MobileNetV1_pretrained.tar")})
+    assert _train(bad, tmp_path / "o") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "key 'run.weights'" in err[0] and "MobileNetV1_pretrained.tar" in err[0]
+    assert not (tmp_path / "o" / "train").exists()

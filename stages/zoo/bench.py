@@ -33,6 +33,12 @@ def latency(run: Callable[[np.ndarray], Any], batch: np.ndarray, warmup: int = 1
             "mean_ms": float(ms.mean()), "std_ms": float(statistics.pstdev(times)), "runs": len(times)}
 
 
+def timing(run: dict[str, Any]) -> dict[str, int]:
+    """:func:`latency`'s run counts from a resolved config's ``run`` settings (its defaults where absent)."""
+    names = {"bench_runs": "min_runs", "bench_warmup": "warmup"}
+    return {arg: run[key] for key, arg in names.items() if key in run}
+
+
 def model_stats(model: Any, input_size: int) -> dict[str, float]:
     """Parameters and compute of a dygraph model at ``input_size`` (batch 1).
 

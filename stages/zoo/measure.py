@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .bench import disk_size, latency, model_stats
+from .bench import disk_size, latency, model_stats, timing
 from .runtimes import onnx_runner, paddle_runner
 
 MIB = 2 ** 20
@@ -56,6 +56,16 @@ def paper_stats(config: dict[str, Any], models: ModuleType, info: dict[str, Any]
             "paper_size_mb": stats["params"] * (1 if int8 else 4) / MIB}
 
 
+def timings(run: Any, sizes: dict[str, int], settings: dict[str, Any], min_seconds: float) -> dict[str, dict]:
+    """Latency of one runner at batch 1 per labelled input size; a size that two labels share (the
+    ``full`` profile's input is the paper's) is timed once."""
+    timed: dict[int, dict] = {}
+    for px in dict.fromkeys(sizes.values()):
+        batch = np.random.default_rng(0).standard_normal((1, 3, px, px)).astype(np.float32)
+        timed[px] = latency(run, batch, min_seconds=min_seconds, **timing(settings))
+    return {label: timed[px] for label, px in sizes.items()}
+
+
 def measure(task: ModuleType, config: dict[str, Any], model: Any, export: Path, val: Any, info: dict[str, Any],
             threads: list[int], min_seconds: float, sample: Path) -> dict[str, Any]:
     """Every figure of one entry (see the module docstring); draws the picture to ``sample``.
@@ -79,10 +89,7 @@ def measure(task: ModuleType, config: dict[str, Any], model: Any, export: Path, 
             task.evaluate.sample(run, val, info, sample)
         figures[f"{name}_size_mb"] = size / MIB
         for t in threads:
-            run = factory(t)
-            for label, px in sizes.items():
-                batch = np.random.default_rng(0).standard_normal((1, 3, px, px)).astype(np.float32)
-                timed = latency(run, batch, min_runs=config["run"].get("bench_runs", 30), min_seconds=min_seconds)
+            for label, timed in timings(factory(t), sizes, config["run"], min_seconds).items():
                 for key, value in timed.items():
                     figures[f"{name}_t{t}_{label}_{key}"] = value
     for key in scores | {"size_mb"}:

@@ -196,6 +196,7 @@ class RunOverride:
     lr: Optional[float] = None
     batch_size: Optional[int] = None
     finetune_epochs: Optional[int] = None
+    weights: Optional[str] = None  # a .pdparams file or URL to start training from (stages/train.initialise)
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,7 @@ class ProfileSettings:
     search_steps: int = 50  # NAS: training steps before a candidate is scored
     bench_seconds: float = 1.0  # timing per latency figure (after warm-up, at least bench_runs runs)
     bench_runs: int = 30
+    bench_warmup: Optional[int] = field(default=None, metadata=OMIT_NULL)  # untimed calls first (10 when null)
     calib_batches: int = 4
     optimizer: Literal["momentum", "adamw"] = "momentum"
     warmup_epochs: float = 0.0
@@ -243,6 +245,7 @@ class ProfileSettings:
     # every batch-norm shift (beta) starts here, not at 0, before training from scratch: see
     # stages/zoo/cls/fit.shift_batch_norms
     bn_shift: Optional[float] = field(default=None, metadata=OMIT_NULL)
+    weights: Optional[str] = field(default=None, metadata=OMIT_NULL)  # per entry: its profiles.<name>.weights
 
 
 @dataclass(frozen=True)

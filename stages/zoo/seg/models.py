@@ -45,6 +45,7 @@ def _mobilenet_v1(scale: float):
 
 
 def _width(scale: float):
+    """One channel count times ``scale``, at least 4 (a narrow build keeps every layer)."""
     return lambda channels: max(4, int(channels * scale))
 
 
@@ -114,8 +115,10 @@ def _backbone(name: str, scale: float):
 def _hrnet_w18(scale: float):
     from paddleseg.models.backbones import hrnet
 
+    width = _width(scale)
+
     def w(*channels):
-        return tuple(max(4, int(c * scale)) for c in channels)
+        return tuple(map(width, channels))
 
     return hrnet.HRNet(stage1_num_channels=w(64), stage2_num_channels=w(18, 36),
                        stage3_num_channels=w(18, 36, 72), stage4_num_channels=w(18, 36, 72, 144))
