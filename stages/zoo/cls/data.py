@@ -1,7 +1,8 @@
-"""Images of a classification split, decoded once, resized and normalised as PaddleClas does."""
+"""Images of a classification split, decoded per batch, resized and normalised as PaddleClas does."""
 
 from __future__ import annotations
 
+import copy
 from typing import Iterator
 
 import numpy as np
@@ -28,7 +29,8 @@ def resize_crop(image: np.ndarray, size: int, crop_ratio: float) -> np.ndarray:
 
 
 class ImageSet:
-    """A split held in memory as uint8 RGB ``(N, size, size, 3)`` (small datasets: the tiny profile).
+    """A split's files and labels; images are decoded per batch, as uint8 RGB ``(N, size, size, 3)``,
+    so a split of any size (ImageNet's 1.28 M in the full profile) costs only its list in memory.
 
     Args:
         dataset: Loaded split.
@@ -37,9 +39,13 @@ class ImageSet:
     """
 
     def __init__(self, dataset: Dataset, size: int, crop_ratio: float = 1.0):
-        self.images = np.stack([resize_crop(read_image(dataset.path(s.image))[..., ::-1], size, crop_ratio)
-                                for s in dataset.samples])
+        self.paths = [dataset.path(s.image) for s in dataset.samples]
         self.labels = np.array([s.label for s in dataset.samples], dtype=np.int64)
+        self.size, self.crop_ratio = size, crop_ratio
+
+    def images(self, idx: np.ndarray) -> np.ndarray:
+        """The images ``idx``, decoded and resized."""
+        return np.stack([resize_crop(read_image(self.paths[i])[..., ::-1], self.size, self.crop_ratio) for i in idx])
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -56,8 +62,8 @@ class ImageSet:
         return self._take(np.sort(order[:n])), self._take(np.sort(order[n:]))
 
     def _take(self, keep: np.ndarray) -> "ImageSet":
-        part = object.__new__(ImageSet)
-        part.images, part.labels = self.images[keep], self.labels[keep]
+        part = copy.copy(self)
+        part.paths, part.labels = [self.paths[i] for i in keep], self.labels[keep]
         return part
 
     def batches(self, batch_size: int, rng: np.random.Generator | None = None,
@@ -66,7 +72,7 @@ class ImageSet:
         order = rng.permutation(len(self)) if rng is not None else np.arange(len(self))
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
-            images = self.images[idx]
+            images = self.images(idx)
             if rng is not None and shift:
                 images = _shifted(images, rng, shift)
             x = (images.astype(np.float32) / 255 - MEAN) / STD

@@ -1,4 +1,4 @@
-"""Detection splits in memory (the tiny profile's small sets) and YOLOv3 training targets.
+"""Detection splits (records in memory, images decoded per batch) and YOLOv3 training targets.
 
 Images are resized to the model's square input (no letterbox: the embedded images are square, and a
 box scales with its image); boxes stay in the image's own pixels in the records, and predictions are
@@ -33,8 +33,11 @@ class DetSet:
 
     def __init__(self, dataset: Dataset, size: int, kind: str):
         self.dataset, self.size, self.kind = dataset, size, kind
-        self.images = np.stack([_resize(read_image(dataset.path(s.image))[..., ::-1], size)
-                                for s in dataset.samples])
+
+    def images(self, idx: np.ndarray) -> np.ndarray:
+        """The images ``idx``, decoded per batch (a split of any size costs only its records)."""
+        return np.stack([_resize(read_image(self.dataset.path(self.dataset.samples[i].image))[..., ::-1], self.size)
+                         for i in idx])
 
     def __len__(self) -> int:
         return len(self.dataset.samples)
@@ -43,12 +46,11 @@ class DetSet:
         """The first ``n`` images with their records (a pruning candidate's quick score)."""
         first = copy.copy(self)
         first.dataset = dataclasses.replace(self.dataset, samples=self.dataset.samples[:n])
-        first.images = self.images[:n]
         return first
 
     def normalised(self, idx: np.ndarray) -> np.ndarray:
         """NCHW float32 batch of the images ``idx``."""
-        x = (self.images[idx].astype(np.float32) / 255 - MEAN) / STD
+        x = (self.images(idx).astype(np.float32) / 255 - MEAN) / STD
         return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
     def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:

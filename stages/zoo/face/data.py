@@ -1,4 +1,4 @@
-"""Face detection splits in memory (the detection package's :class:`DetSet`) and SSD training targets."""
+"""Face detection splits (the detection package's :class:`DetSet`) and SSD training targets."""
 
 from __future__ import annotations
 
