@@ -173,17 +173,19 @@ def test_experiment_queue_runs_two_entries_at_once(sliced):
         _dvc(repo, "exp", "run", "--queue", "--name", entry, f"benchmark@{entry}",
              "-S", f"params/defaults/classification.yaml:profiles.tiny.{change}")
     _dvc(repo, "queue", "start", "-j", "2")
-    deadline = time.time() + 900
-    while re.search(r"Queued|Running", _dvc(repo, "queue", "status")) and time.time() < deadline:
-        time.sleep(5)
-    status = _dvc(repo, "queue", "status")
-    assert all(re.search(rf"{entry}\s+.*Success", status) for entry in changes), status
-    shown = json.loads(_dvc(repo, "exp", "show", "--json"))
-    runs = {run["name"]: run["revs"][0]["data"] for top in shown for run in top.get("experiments") or []}
-    for entry in changes:
-        assert runs[entry]["metrics"][f"metrics/{entry}/benchmark.json"]["data"]["top1"] >= 0
-    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
-    _dvc(repo, "queue", "stop")
+    try:
+        deadline = time.time() + 900
+        while re.search(r"Queued|Running", _dvc(repo, "queue", "status")) and time.time() < deadline:
+            time.sleep(5)
+        status = _dvc(repo, "queue", "status")
+        assert all(re.search(rf"{entry}\s+.*Success", status) for entry in changes), status
+        shown = json.loads(_dvc(repo, "exp", "show", "--json"))
+        runs = {run["name"]: run["revs"][0]["data"] for top in shown for run in top.get("experiments") or []}
+        for entry in changes:
+            assert runs[entry]["metrics"][f"metrics/{entry}/benchmark.json"]["data"]["top1"] >= 0
+        assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
+    finally:  # the queue's workers would otherwise idle on after a failed check
+        _dvc(repo, "queue", "stop")
 
 
 def test_killed_training_then_repro_finishes_clean(tmp_path):
