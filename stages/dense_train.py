@@ -14,13 +14,12 @@ under ``paddle.distributed.launch`` (stages/zoo/distributed.py), and rank 0 writ
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 from stages.train import WeightsError, initialise, parse
-from stages.zoo.io import staged_dirs, write_json
+from stages.zoo.io import write_json
 
 
 def train(config: dict, out: Path, metrics: Path) -> dict:
@@ -74,26 +73,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(PACKAGES)} baselines", file=sys.stderr)
         return 1
     task = package(config["task"])
-    if distributed.is_worker():  # a launched process: the launching stage staged the folders
-        train(config, args.out, args.metrics)
+    try:
+        figures = distributed.train_staged("stages.dense_train", args, config, train)
+    except (DatasetError, task.models.UnsupportedArch, WeightsError, distributed.LaunchError) as err:
+        print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
+        return 1
+    if not figures:  # a launched worker: rank 0 reports
         return 0
-    try:
-        count = distributed.processes(config)
-    except ValueError as err:
-        print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
-        return 1
-    try:
-        with staged_dirs(args.out, args.metrics) as staging:
-            if count > 1:
-                argv = ["--config", str(args.config), "--out", str(staging[0]), "--metrics", str(staging[1])]
-                if distributed.launch("stages.dense_train", argv, count):
-                    raise RuntimeError(f"{count} training processes failed (their logs above)")
-                figures = json.loads((staging[1] / "train.json").read_text(encoding="utf-8"))
-            else:
-                figures = train(config, *staging)
-    except (DatasetError, task.models.UnsupportedArch, WeightsError, RuntimeError) as err:
-        print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
-        return 1
     shown = " ".join(f"{k} {figures[k]:.2f}" for k in task.measure.HEADLINE if k in figures)
     print(f"trained {config['name']}: {shown} in {figures['seconds']} s -> {args.out}")
     return 0

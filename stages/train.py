@@ -6,7 +6,8 @@
 Reads the resolved config (stage resolve). Writes ``--out``: model.pdparams, model.json (the
 PaddleClas constructor and input) and config.json (the resolved config, beside the weights);
 ``--metrics``: the dvclive folder with the training curves (``dvc plots show``) and train.json
-(final figures with provenance). Deterministic for a seed and a thread count.
+(final figures with provenance). Deterministic for a seed and a thread count. Data-parallel on GPUs
+(or with ``SLIMZOO_PROCS=N``) through ``paddle.distributed.launch``, as stages/dense_train.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 from stages.zoo import runtime
-from stages.zoo.io import staged_dirs, write_json
+from stages.zoo.io import write_json
 
 
 class WeightsError(Exception):
@@ -65,6 +66,7 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
     import paddle
     from stages.zoo.cls import data as cls_data
     from stages.zoo.cls import fit, models
+    from stages.zoo import distributed
     from stages.zoo.provenance import provenance
 
     run, arch = config["run"], config["arch"]
@@ -76,12 +78,15 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
     loaded = initialise(model, run.get("weights"))
     start = time.perf_counter()
     final = fit.fit_logged(model, train_set, val_set, run, fit.schedule_kind(config), rng, metrics)
+    if distributed.rank_and_size()[0]:  # rank 0 writes
+        return {}
     paddle.save(model.state_dict(), str(out / "model.pdparams"))
     write_json(out / "model.json", models.describe(arch, tokens))
     write_json(out / "config.json", config)
     figures = {"top1": final["val_top1"], "top5": final["val_top5"], "epochs": run["epochs"],
                "train_images": len(train_set), "val_images": len(val_set),
-               "seconds": round(time.perf_counter() - start, 1), **loaded, **provenance(config["threads"])}
+               "seconds": round(time.perf_counter() - start, 1), **loaded, **provenance(config["threads"]),
+               **({"processes": distributed.rank_and_size()[1]} if distributed.is_worker() else {})}
     write_json(metrics / "train.json", figures)
     return figures
 
@@ -106,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         0 on success, 1 on a bad config or dataset (one line on stderr).
     """
     args, config = parse(argv, __doc__, "folder for curves and figures")
+    from stages.zoo import distributed
     from stages.zoo.cls.models import UnsupportedArch
     from stages.zoo.datasets import DatasetError
 
@@ -114,11 +120,12 @@ def main(argv: list[str] | None = None) -> int:
               "baselines", file=sys.stderr)
         return 1
     try:
-        with staged_dirs(args.out, args.metrics) as staging:
-            figures = train(config, *staging)
-    except (DatasetError, UnsupportedArch, WeightsError) as err:
+        figures = distributed.train_staged("stages.train", args, config, train)
+    except (DatasetError, UnsupportedArch, WeightsError, distributed.LaunchError) as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
+    if not figures:  # a launched worker: rank 0 reports
+        return 0
     print(f"trained {config['name']}: top1 {figures['top1']:.2f} top5 {figures['top5']:.2f} "
           f"in {figures['seconds']} s -> {args.out}")
     return 0

@@ -40,33 +40,56 @@ def test_the_process_count_comes_from_the_environment_or_the_gpus_present(monkey
             distributed.processes(config)
 
 
-def _train(registry, embedded, tmp_path, monkeypatch, procs: str | None) -> tuple[list[float], dict]:
-    from stages.dense_train import main
+#: Per entry: its train stage, batch size and where its stage logs the loss curve.
+TRAINED = {"fastscnn-cityscapes": ("stages.dense_train", 4, "plots/plots/metrics/train_loss.tsv"),
+           "mobilenetv1": ("stages.train", 16, "plots/metrics/train_loss.tsv")}
+
+
+@pytest.fixture(scope="module")
+def data(embedded, tmp_path_factory) -> dict[str, Path]:
+    """Per entry, its embedded data: seg's small set; 96 classification images, as with 12 the
+    per-process batch norms of a MobileNet (2 images each) already part the curves."""
+    import dataclasses
+
+    from stages.zoo.embedded.build import BUILDERS
+
+    cls = dataclasses.replace(embedded["params"].datasets["cls"], train=96)
+    root = tmp_path_factory.mktemp("cls96") / "cls"
+    BUILDERS[cls.format](root, "cls", cls, embedded["pools"], embedded["params"].seed)
+    return {"fastscnn-cityscapes": embedded["root"] / "seg", "mobilenetv1": root}
+
+
+def _train(registry, data, tmp_path, monkeypatch, procs: str | None, entry: str) -> tuple[list[float], dict]:
+    import importlib
+
     from stages.zoo.distributed import ENV
     from stages.zoo.resolve import resolve
 
-    cfg = resolve(registry, "fastscnn-cityscapes", "tiny")
-    cfg["data"] = str(embedded["root"] / "seg")
-    cfg["run"].update(epochs=4, batch_size=4)
+    module, batch_size, curve_file = TRAINED[entry]
+    cfg = resolve(registry, entry, "tiny")
+    cfg["data"] = str(data[entry])
+    cfg["run"].update(epochs=4, batch_size=batch_size)
     cfg["threads"] = 1
     tmp_path.mkdir()
     (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
     if procs:
         monkeypatch.setenv(ENV, procs)
+    main = importlib.import_module(module).main
     assert main(["--config", str(tmp_path / "config.json"), "--out", str(tmp_path / "model"),
                  "--metrics", str(tmp_path / "train")]) == 0
     figures = json.loads((tmp_path / "train" / "train.json").read_text())
-    curve = (tmp_path / "train/plots/plots/metrics/train_loss.tsv").read_text().splitlines()[1:]
+    curve = (tmp_path / "train" / curve_file).read_text().splitlines()[1:]
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["config.json", "model.json", "model.pdparams"]
     return [float(line.split("\t")[-1]) for line in curve], figures
 
 
 @pytest.mark.slow
-def test_two_processes_follow_the_one_process_loss_curve(registry, embedded, tmp_path, monkeypatch):
+@pytest.mark.parametrize("entry", sorted(TRAINED))
+def test_two_processes_follow_the_one_process_loss_curve(registry, data, tmp_path, monkeypatch, entry):
     """Each of two processes takes half of every batch and DataParallel averages their gradients, so the
     curve is the one-process curve up to batch-norm statistics taken per half (and float sums)."""
-    one, _ = _train(registry, embedded, tmp_path / "one", monkeypatch, None)
-    two, figures = _train(registry, embedded, tmp_path / "two", monkeypatch, "2")
+    one, _ = _train(registry, data, tmp_path / "one", monkeypatch, None, entry)
+    two, figures = _train(registry, data, tmp_path / "two", monkeypatch, "2", entry)
     assert figures["processes"] == 2 and len(one) == len(two) == 4
     assert one[-1] < one[0] and two[-1] < two[0]
     assert np.allclose(two, one, rtol=0.15), (one, two)

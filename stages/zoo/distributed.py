@@ -3,6 +3,7 @@ eight GPUs::
 
     python -m stages.dense_train --config models/E/config.json --out models/E/model --metrics metrics/E/train
     # on a machine with GPUs it runs under `python -m paddle.distributed.launch --nproc_per_node N` itself
+    # (stages.train, the classification train stage, likewise: both go through :func:`train_staged`)
 
 :func:`processes` says how many processes a config and the machine call for: the recipe's ``train.gpus``
 (params) capped by the GPUs present; one on a CPU-only machine, unless ``SLIMZOO_PROCS`` asks for more
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Environment variable that sets the process count (a positive integer), whatever the machine has.
@@ -68,6 +69,41 @@ def launch(module: str, argv: list[str], count: int) -> int:
                 print(f"--- {log.name} (last lines)", *log.read_text(errors="replace").splitlines()[-5:],
                       sep="\n", file=sys.stderr)
     return code
+
+
+class LaunchError(Exception):
+    """Data-parallel training could not run: a bad ``SLIMZOO_PROCS``, or the workers failed."""
+
+
+def train_staged(module: str, args: Any, config: dict[str, Any],
+                 train: Callable[[dict, Path, Path], dict]) -> dict[str, Any]:
+    """Run a train stage's ``train(config, out, metrics)`` into staged outputs (stages/zoo/io.py), in
+    this process or as :func:`processes` launched workers of ``python -m module`` (``args``: the
+    stage's ``--config``, ``--out``, ``--metrics``). A launched worker trains into the folders it was given.
+
+    Returns:
+        Rank 0's figures (its train.json); empty in a worker.
+
+    Raises:
+        LaunchError: A bad ``SLIMZOO_PROCS``, or the workers failed (their log tails are printed).
+    """
+    import json
+
+    from .io import staged_dirs
+
+    if is_worker():  # the launching stage staged the folders
+        train(config, args.out, args.metrics)
+        return {}
+    try:
+        count = processes(config)
+    except ValueError as err:
+        raise LaunchError(err) from None
+    with staged_dirs(args.out, args.metrics) as (out, metrics):
+        if count == 1:
+            return train(config, out, metrics)
+        if launch(module, ["--config", str(args.config), "--out", str(out), "--metrics", str(metrics)], count):
+            raise LaunchError(f"{count} training processes failed (their logs above)")
+        return json.loads((metrics / "train.json").read_text(encoding="utf-8"))
 
 
 def wrap(model: Any) -> Any:

@@ -104,7 +104,9 @@ def optimizer(kind: str, sched, parameters, weight_decay: float):
 
 def fit(model: Any, train: ImageSet, val: ImageSet, run: dict[str, Any], kind: str, rng: np.random.Generator,
         log: Optional[Log] = None, loss_fn: Optional[Callable] = None, shift: int = 2) -> dict[str, float]:
-    """Train; after each epoch evaluate on ``val`` and ``log`` the figures.
+    """Train; after each epoch evaluate on ``val`` and ``log`` the figures. Under
+    ``paddle.distributed.launch`` each process takes its share of every batch (stages/zoo/distributed.py;
+    a last batch smaller than the process count is left out) and rank 0 alone shows the bar.
 
     Args:
         run: The profile's run settings (epochs, lr, batch_size, optimizer, warmup_epochs).
@@ -117,6 +119,9 @@ def fit(model: Any, train: ImageSet, val: ImageSet, run: dict[str, Any], kind: s
     import paddle
     from tqdm import tqdm
 
+    from .. import distributed
+
+    net, (rank, size) = distributed.wrap(model), distributed.rank_and_size()
     epochs, batch_size = run["epochs"], run["batch_size"]
     steps = -(-len(train) // batch_size)
     sched = schedule(kind, run["lr"], epochs, steps, run.get("warmup_epochs") or 0.0)
@@ -128,13 +133,16 @@ def fit(model: Any, train: ImageSet, val: ImageSet, run: dict[str, Any], kind: s
         model.train()
         total, seen = 0.0, 0
         for x, y in tqdm(train.batches(batch_size, rng, shift), total=steps, desc=f"epoch {epoch + 1}/{epochs}",
-                         leave=False, mininterval=2.0):
-            loss = loss_fn(model, paddle.to_tensor(x), paddle.to_tensor(y))
+                         leave=False, mininterval=2.0, disable=rank > 0):
+            if len(y) < size:  # a rank would get no images
+                continue
+            n, (x, y) = len(y), distributed.shard((x, y))
+            loss = loss_fn(net, paddle.to_tensor(x), paddle.to_tensor(y))
             loss.backward()
             opt.step()
             opt.clear_grad()
             sched.step()
-            total, seen = total + float(loss) * len(y), seen + len(y)
+            total, seen = total + distributed.mean(float(loss)) * n, seen + n
         recalibrate_bn(model, train, batches=8, batch_size=batch_size, rng=rng)
         figures = {"epoch": epoch + 1, "train_loss": total / seen, "lr": float(sched.get_lr()),
                    **{f"val_{k}": v for k, v in evaluate(model, val).items()}}
@@ -149,6 +157,10 @@ def fit_logged(model: Any, train: ImageSet, val: ImageSet, run: dict[str, Any], 
     (``dvc plots show`` draws them)."""
     from dvclive import Live
 
+    from .. import distributed
+
+    if distributed.rank_and_size()[0]:  # rank 0 alone logs
+        return fit(model, train, val, run, kind, rng, None, loss_fn)
     with Live(dir=str(metrics), save_dvc_exp=False, dvcyaml=None) as live:
         def log(figures: dict) -> None:
             for key, value in figures.items():
