@@ -75,7 +75,12 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
     train_set, val_set = cls_data.split(config, "train"), cls_data.split(config, "val")
     model = models.build(arch, tokens)
     fit.shift_batch_norms(model, run.get("bn_shift"))
-    loaded = initialise(model, run.get("weights"))
+    weights = run.get("weights")
+    if weights == models.PADDLECLAS:
+        weights = models.published_weights(arch, config["train"].get("pretrain"))
+        if weights is None:
+            raise WeightsError(f"key 'run.weights': PaddleClas publishes no weights of {arch['name']}")
+    loaded = initialise(model, weights)
     start = time.perf_counter()
     final = fit.fit_logged(model, train_set, val_set, run, fit.schedule_kind(config), rng, metrics)
     if distributed.rank_and_size()[0]:  # rank 0 writes

@@ -153,3 +153,19 @@ def test_train_reports_weights_it_cannot_read(config, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "key 'run.weights'" in err[0] and "MobileNetV1_pretrained.tar" in err[0]
     assert not (tmp_path / "o" / "train").exists()
+
+
+def test_paddleclas_weights_are_paddleclas_own_url_for_the_constructor(config, tmp_path, monkeypatch):
+    import paddle.utils.download
+
+    from stages.zoo.cls.models import published_weights
+
+    assert _train(config, tmp_path / "a") == 0
+    fetched = []
+    monkeypatch.setattr(paddle.utils.download, "get_weights_path_from_url",
+                        lambda url: fetched.append(url) or str(tmp_path / "a/train/model.pdparams"))
+    assert _train(_with(config, tmp_path / "b", run={"weights": "paddleclas", "epochs": 1}), tmp_path / "b") == 0
+    url = "https://paddle-imagenet-models-name.bj.bcebos.com/dygraph/legendary_models/MobileNetV1_x0_25_pretrained.pdparams"
+    assert fetched == [url] and json.loads((tmp_path / "b/metrics/train.json").read_text())["weights"] == url
+    assert published_weights({"name": "ResNet50_vd"}, "ssld").endswith("/ResNet50_vd_ssld_pretrained.pdparams")
+    assert published_weights({"name": "MobileNetV2"}, None).endswith("/MobileNetV2_pretrained.pdparams")

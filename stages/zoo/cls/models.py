@@ -66,6 +66,24 @@ def constructor(name: str, scale: float) -> tuple[str, float]:
     return name, 1.0
 
 
+#: ``run.weights`` value that names PaddleClas' own published weights of the entry's constructor.
+PADDLECLAS = "paddleclas"
+
+
+def published_weights(arch: dict[str, Any], pretrain: str | None) -> str | None:
+    """PaddleClas' published .pdparams URL for ``arch``'s constructor and width (its ``MODEL_URLS``),
+    the SSLD-distilled one when the recipe's ``pretrain`` is ``ssld`` (PaddleClas' own renaming);
+    None when PaddleClas publishes none (search-space networks)."""
+    import importlib
+
+    ctor, _ = constructor(arch["name"], arch.get("scale") or 1.0)
+    if ctor.startswith(NAS_PREFIX):
+        return None
+    module = importlib.import_module(getattr(runtime.ppcls_backbones(), ctor).__module__)
+    url = getattr(module, "MODEL_URLS", {}).get(ctor)
+    return url.replace("_pretrained", "_ssld_pretrained") if url and pretrain == "ssld" else url
+
+
 def _construct(ctor: str, width: float, classes: int, tokens: list[int] | None = None):
     import paddle
 
