@@ -83,7 +83,8 @@ def test_the_seg_split_loads_and_crops(embedded):
     from stages.zoo.seg import data
 
     seg = data.split({"dataset": "cityscapes", "data": str(embedded["root"] / "seg")}, "train")
-    assert seg.images.shape[:3] == seg.labels.shape and seg.images.dtype == np.uint8
+    images, labels = seg.images(range(3)), seg.labels(range(3))
+    assert images.shape[:3] == labels.shape == (3, *seg.canvas) and images.dtype == np.uint8
     x, y = next(seg.crops(4, 32, np.random.default_rng(0)))
     assert x.shape == (4, 3, 32, 32) and y.shape == (4, 32, 32) and y.dtype == np.int64
     assert set(np.unique(y)) <= set(range(len(seg.classes))) | {seg.ignore}
@@ -97,8 +98,9 @@ def test_coco_polygons_become_label_maps(embedded):
 
     coco = data.split({"dataset": "coco", "data": str(embedded["root"] / "det" / "coco")}, "val")
     assert coco.classes[0] == "background" and len(coco.classes) == len(coco.dataset.classes) + 1
-    assert coco.labels.shape == coco.images.shape[:3] and coco.ignore == data.IGNORE
-    for sample, label in zip(coco.dataset.samples, coco.labels):
+    assert coco.ignore == data.IGNORE
+    for i, sample in enumerate(coco.dataset.samples):
+        label = coco.label(i)
         assert set(np.unique(label)) - {0} <= {c + 1 for c in sample.labels}
         assert (label > 0).sum() > 0 and (label == 0).mean() > 0.5  # digits on a background
     sample = coco.dataset.samples[0]
@@ -114,25 +116,28 @@ def test_small_and_mixed_size_images_are_padded_with_ignored_pixels():
     fixtures = Path(__file__).parent / "fixtures"
     coco = data.split({"dataset": "coco", "data": str(fixtures / "coco")}, "val")
     shapes = {(s.height, s.width) for s in coco.dataset.samples}
-    assert len(shapes) == 2 and coco.labels.shape[1:] == tuple(max(d) for d in zip(*shapes))
-    for sample, image, label in zip(coco.dataset.samples, coco.images, coco.labels):
+    assert len(shapes) == 2 and coco.canvas == tuple(max(d) for d in zip(*shapes))
+    for i, sample in enumerate(coco.dataset.samples):
+        image, label = coco.image(i), coco.label(i)
+        assert label.shape == image.shape[:2] == coco.canvas
         assert (label[sample.height:] == data.IGNORE).all() and (label[:, sample.width:] == data.IGNORE).all()
         assert (image[sample.height:] == data.GREY).all()
     city = data.split({"dataset": "cityscapes", "data": str(fixtures / "cityscapes")}, "train")
     images, labels = next(city.crops(1, 32, np.random.default_rng(0)))
     assert images.shape == (1, 3, 32, 32) and labels.shape == (1, 32, 32)
-    assert (labels != city.ignore).sum() == (city.labels != city.ignore).sum() > 0  # every pixel, once
+    assert (labels != city.ignore).sum() == (city.labels(range(len(city))) != city.ignore).sum() > 0  # every pixel, once
 
 
 def test_miou_ignores_unlabelled_pixels_and_scores_an_all_background_guess(embedded, tmp_path):
     from stages.zoo.seg import data, evaluate
 
     val = data.split({"dataset": "cityscapes", "data": str(embedded["root"] / "seg")}, "val")
-    truth = np.where(val.labels == val.ignore, 0, val.labels)
+    labels = val.labels(range(len(val)))
+    truth = np.where(labels == val.ignore, 0, labels)
     perfect = evaluate.score(val, truth)
     assert perfect["miou"] == pytest.approx(100) and perfect["pixel_acc"] == pytest.approx(100)
     background = evaluate.score(val, np.zeros_like(truth))
-    present = len(np.unique(val.labels[val.labels != val.ignore]))
+    present = len(np.unique(labels[labels != val.ignore]))
     assert present > 1
     assert background["miou"] == pytest.approx(background["background_iou"] / present)
     evaluate.draw(val, 0, truth[0], tmp_path / "sample.png")

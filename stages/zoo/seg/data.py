@@ -1,4 +1,4 @@
-"""Segmentation splits in memory (the tiny profile's small sets): images, train-id labels, crops.
+"""Segmentation splits (records in memory, images and train-id labels decoded per batch) and crops.
 
 Training takes random ``input`` x ``input`` crops with random horizontal flips (PaddleSeg's
 RandomPaddingCrop and RandomHorizontalFlip); evaluation takes whole images, as PaddleSeg scores them.
@@ -14,13 +14,14 @@ does; crowd objects are marked ``ignore``.
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterator
+import dataclasses
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 from ..cls.data import MEAN, STD
-from ..datasets import Dataset, DetSample, load
-from ..datasets.images import read_image
+from ..datasets import Dataset, DatasetError, DetSample, load
+from ..datasets.images import image_size, read_image
 
 #: Label of unlabelled pixels when a dataset has none of its own (COCO: crowd regions), as Cityscapes'.
 IGNORE = 255
@@ -29,34 +30,57 @@ GREY = 127
 
 
 class SegSet:
-    """A split's images (uint8 RGB, N x H x W x 3) and label maps (N x H x W, ``ignore`` unlabelled).
+    """A split's records; its images (uint8 RGB, H x W x 3) and label maps (H x W, ``ignore``
+    unlabelled) are decoded when a batch needs them, padded onto the split's canvas (the largest
+    height and width), so a split of any size costs only its records in memory.
 
     Attributes:
         classes: Class names, indexed by label (COCO: ``background`` then the categories).
+        canvas: ``(height, width)`` every image and label map is padded to.
     """
 
     def __init__(self, dataset: Dataset):
-        import cv2
-
         self.dataset = dataset
-        images = [read_image(dataset.path(s.image))[..., ::-1] for s in dataset.samples]
         if dataset.samples and isinstance(dataset.samples[0], DetSample):
             self.ignore, self.classes = IGNORE, ("background", *dataset.classes)
-            labels = [rasterise(s, self.ignore) for s in dataset.samples]
+            sizes = [(s.height, s.width) for s in dataset.samples]
         else:
             self.ignore, self.classes = dataset.ignore_index, dataset.classes
-            labels = [cv2.imread(str(dataset.path(s.label)), cv2.IMREAD_UNCHANGED) for s in dataset.samples]
-        h, w = (max(a.shape[i] for a in images) for i in (0, 1)) if images else (0, 0)
-        self.images = np.stack([pad(a, h, w, GREY) for a in images])
-        self.labels = np.stack([pad(a, h, w, self.ignore) for a in labels])
+            sizes = [image_size(dataset.path(s.image))[::-1] for s in dataset.samples]
+        self.canvas = tuple(max(d) for d in zip(*sizes)) if sizes else (0, 0)
 
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self.dataset.samples)
+
+    def image(self, i: int) -> np.ndarray:
+        """Image ``i`` on the canvas (grey padding)."""
+        return pad(read_image(self.dataset.path(self.dataset.samples[i].image))[..., ::-1], *self.canvas, GREY)
+
+    def label(self, i: int) -> np.ndarray:
+        """Label map ``i`` on the canvas (``ignore`` padding)."""
+        import cv2
+
+        sample = self.dataset.samples[i]
+        if isinstance(sample, DetSample):
+            label = rasterise(sample, self.ignore)
+        else:
+            label = cv2.imread(str(self.dataset.path(sample.label)), cv2.IMREAD_UNCHANGED)
+            if label is None:
+                raise DatasetError(self.dataset.path(sample.label), "missing or not a readable label image")
+        return pad(label, *self.canvas, self.ignore)
+
+    def images(self, idx: Iterable[int]) -> np.ndarray:
+        """Images ``idx`` (N x H x W x 3) on the canvas."""
+        return np.stack([self.image(i) for i in idx])
+
+    def labels(self, idx: Iterable[int]) -> np.ndarray:
+        """Label maps ``idx`` (N x H x W) on the canvas."""
+        return np.stack([self.label(i) for i in idx])
 
     def head(self, n: int) -> "SegSet":
-        """The first ``n`` images with their label maps (a pruning candidate's quick score)."""
+        """The first ``n`` images with their label maps (a pruning candidate's quick score), on the same canvas."""
         first = copy.copy(self)
-        first.images, first.labels = self.images[:n], self.labels[:n]
+        first.dataset = dataclasses.replace(self.dataset, samples=self.dataset.samples[:n])
         return first
 
     @staticmethod
@@ -68,16 +92,16 @@ class SegSet:
     def crops(self, batch_size: int, size: int, rng: np.random.Generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """One epoch of shuffled training batches of random crops: (NCHW float32, N x size x size int64)."""
         order = rng.permutation(len(self))
-        h, w = (max(n, size) for n in self.labels.shape[1:])
-        images, labels = pad(self.images, h, w, GREY, 1), pad(self.labels, h, w, self.ignore, 1)
+        h, w = (max(n, size) for n in self.canvas)
         for start in range(0, len(order) - batch_size + 1, batch_size):
             idx = order[start:start + batch_size]
             ys, xs = rng.integers(0, h - size + 1, len(idx)), rng.integers(0, w - size + 1, len(idx))
             flips = rng.random(len(idx)) < 0.5
+            images, labels = pad(self.images(idx), h, w, GREY, 1), pad(self.labels(idx), h, w, self.ignore, 1)
 
             def windows(a: np.ndarray) -> np.ndarray:  # the same crop and flip of images and labels
-                return np.stack([a[i, y:y + size, x:x + size][:, ::-1 if f else 1]
-                                 for i, y, x, f in zip(idx, ys, xs, flips)])
+                return np.stack([a[k, y:y + size, x:x + size][:, ::-1 if f else 1]
+                                 for k, (y, x, f) in enumerate(zip(ys, xs, flips))])
 
             yield self.normalise(windows(images)), windows(labels).astype(np.int64)
 
@@ -85,7 +109,7 @@ class SegSet:
         """``(indices, images)`` of whole images in order, for prediction."""
         for start in range(0, len(self), batch_size):
             idx = np.arange(start, min(start + batch_size, len(self)))
-            yield idx, self.normalise(self.images[idx])
+            yield idx, self.normalise(self.images(idx))
 
 
 def pad(a: np.ndarray, h: int, w: int, value: int, axis: int = 0) -> np.ndarray:

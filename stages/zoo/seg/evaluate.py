@@ -23,15 +23,18 @@ def predict(run: Runner, data: SegSet, info: dict[str, Any] | None = None) -> np
 
 def sample(run: Runner, data: SegSet, info: dict[str, Any], path: Path) -> None:
     """The site's picture of a model: the first image with its labels and ``run``'s mask (:func:`draw`)."""
-    draw(data, 0, np.asarray(run(data.normalise(data.images[:1]))[0]).argmax(1)[0], path)
+    draw(data, 0, np.asarray(run(data.normalise(data.images([0])))[0]).argmax(1)[0], path)
 
 
 def score(data: SegSet, pred: np.ndarray) -> dict[str, float]:
     """mIoU (%) and pixel accuracy (%) over labelled pixels; a class absent from both the labels and
     the predictions is left out of the mean (PaddleSeg's ``mean_iou`` counts it as 0 IoU of 0 area)."""
     classes = len(data.classes)
-    keep = data.labels != data.ignore
-    cm = np.bincount(data.labels[keep].astype(np.int64) * classes + pred[keep], minlength=classes ** 2)
+    cm = np.zeros(classes ** 2, np.int64)
+    for i in range(len(data)):  # one label map at a time (a split's maps need not fit in memory)
+        labels = data.label(i)
+        keep = labels != data.ignore
+        cm += np.bincount(labels[keep].astype(np.int64) * classes + pred[i][keep], minlength=classes ** 2)
     cm = cm.reshape(classes, classes)
     inter, union = np.diag(cm), cm.sum(0) + cm.sum(1) - np.diag(cm)
     iou = inter[union > 0] / union[union > 0]
@@ -52,8 +55,8 @@ def draw(data: SegSet, i: int, pred: np.ndarray, path: Path) -> None:
     import cv2
 
     colours = palette(len(data.classes))
-    image = data.images[i]
-    labels = np.where(data.labels[i] == data.ignore, 0, data.labels[i])
+    image, labels = data.image(i), data.label(i)
+    labels = np.where(labels == data.ignore, 0, labels)
     panels = [image] + [np.where(m[..., None] > 0, (0.4 * image + 0.6 * colours[m]).astype(np.uint8), image)
                         for m in (labels, pred)]
     strip = np.concatenate([np.pad(p, ((2, 2), (2, 2), (0, 0)), constant_values=255) for p in panels], 1)
