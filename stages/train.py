@@ -23,11 +23,55 @@ from stages.zoo.io import write_json
 
 
 class WeightsError(Exception):
-    """``run.weights`` names no readable .pdparams file."""
+    """``run.weights`` names no readable weights, or none that fit the model."""
+
+
+#: The old static-graph downloads (the seeds' links): archives of one file per variable.
+ARCHIVES = (".tar", ".tar.gz", ".tgz", ".zip")
+
+
+def _fetch(source: str, scratch: Path) -> Path:
+    """The local file or folder of ``source``: a URL is downloaded into Paddle's weights cache
+    (archives unpacked there), a local archive is unpacked into ``scratch``."""
+    if source.startswith(("http://", "https://")):
+        from paddle.utils.download import get_weights_path_from_url
+
+        return Path(get_weights_path_from_url(source))
+    path = Path(source)
+    if path.is_file() and path.name.endswith(ARCHIVES):
+        import shutil
+
+        shutil.unpack_archive(path, scratch)
+        path = scratch
+    if path.is_dir():  # an archive holds one folder of variables (MobileNetV2_pretrained/)
+        inner = [p for p in path.iterdir() if not p.name.startswith(".")]
+        path = inner[0] if len(inner) == 1 and inner[0].is_dir() else path
+    return path
+
+
+def _state(model, path: Path, source: str) -> dict:
+    """``path``'s tensors under ``model``'s state-dict keys: a .pdparams by key, an old static-graph
+    folder by variable name (the names PaddleClas' name-keeping models, e.g. MobileNetV2, give their
+    parameters); weights of a backbone alone (ppdet's, PaddleSeg's) go under ``backbone.``."""
+    import paddle
+
+    own = model.state_dict()
+    if path.is_dir():
+        names = {tensor.name: key for key, tensor in own.items()}
+        variables = paddle.static.load_program_state(str(path))
+        state = {names.get(name, name): value for name, value in variables.items()}
+    elif path.suffix == ".pdparams" and path.is_file():
+        state = paddle.load(str(path))
+    else:
+        raise WeightsError(f"key 'run.weights': {source} is neither a .pdparams file nor a static-graph archive")
+    if hasattr(model, "backbone") and not set(state) & set(own):
+        state = {f"backbone.{key}": value for key, value in state.items()}
+    return state
 
 
 def initialise(model, source: str | None) -> dict:
-    """Start from published weights: ``run.weights``, a .pdparams file or URL (an entry's
+    """Start from published weights: ``run.weights``, a .pdparams file, an old static-graph archive
+    (.tar of per-variable files, as the seeds link) or folder, or a URL of one (an entry's
     ``profiles.full.weights`` in params). Tensors whose name or shape differ (a head for other
     classes) keep their fresh values.
 
@@ -35,22 +79,22 @@ def initialise(model, source: str | None) -> dict:
         Figures for train.json: the source, tensors loaded and tensors left fresh (empty without weights).
 
     Raises:
-        WeightsError: Not a .pdparams file, or absent.
+        WeightsError: Absent or unreadable, or no tensor fits the model.
     """
     if not source:
         return {}
-    import paddle
+    import pickle
+    import tempfile
 
-    path = Path(source)
-    if source.startswith(("http://", "https://")):
-        from paddle.utils.download import get_weights_path_from_url
-
-        path = Path(get_weights_path_from_url(source))
-    if path.suffix != ".pdparams" or not path.is_file():
-        # the seeds link .tar archives of per-variable files (static graph): not a dygraph state dict
-        raise WeightsError(f"key 'run.weights': {source} is not a .pdparams file")
-    state, own = paddle.load(str(path)), model.state_dict()
+    with tempfile.TemporaryDirectory(prefix="slimzoo-weights-") as scratch:
+        try:
+            state, own = _state(model, _fetch(source, Path(scratch)), source), model.state_dict()
+        except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as err:  # a broken download
+            raise WeightsError(f"key 'run.weights': {source} cannot be read ({err})") from None
     fits = {k: v for k, v in state.items() if k in own and list(v.shape) == list(own[k].shape)}
+    if not fits:
+        raise WeightsError(f"key 'run.weights': no tensor of {source} fits {type(model).__name__} "
+                           "(names and shapes differ)")
     model.set_state_dict(fits)
     print(f"initialised {len(fits)} of {len(own)} tensors from {source}")
     return {"weights": source, "weights_loaded": len(fits), "weights_fresh": len(own) - len(fits)}

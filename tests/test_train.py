@@ -148,6 +148,9 @@ def test_train_starts_from_weights_and_keeps_a_head_of_other_shape_fresh(config,
 
 
 def test_train_reports_weights_it_cannot_read(config, tmp_path, capsys):
+    import paddle  # noqa: F401  (paddle's first import prints an OMP_NUM_THREADS warning of its own)
+
+    capsys.readouterr()
     bad = _with(config, tmp_path, run={"weights": str(tmp_path / "MobileNetV1_pretrained.tar")})
     assert _train(bad, tmp_path / "o") == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -169,3 +172,71 @@ def test_paddleclas_weights_are_paddleclas_own_url_for_the_constructor(config, t
     assert fetched == [url] and json.loads((tmp_path / "b/metrics/train.json").read_text())["weights"] == url
     assert published_weights({"name": "ResNet50_vd"}, "ssld").endswith("/ResNet50_vd_ssld_pretrained.pdparams")
     assert published_weights({"name": "MobileNetV2"}, None).endswith("/MobileNetV2_pretrained.pdparams")
+
+
+def _static_archive(tensors: dict, archive: Path) -> Path:
+    """``tensors`` (name -> array) as the seeds' old downloads: a .tar of a folder with one file per
+    variable, written by the static graph's own ``save_vars``."""
+    import tarfile
+
+    import paddle
+
+    folder = archive.parent / archive.name.split(".")[0]
+    paddle.enable_static()
+    try:
+        program, scope, place = paddle.static.Program(), paddle.static.Scope(), paddle.CPUPlace()
+        with paddle.static.scope_guard(scope):
+            block = program.global_block()
+            variables = [block.create_var(name=n, shape=a.shape, dtype=str(a.dtype), persistable=True)
+                         for n, a in tensors.items()]
+            for name, array in tensors.items():
+                scope.var(name).get_tensor().set(array, place)
+            paddle.static.save_vars(paddle.static.Executor(place), str(folder), program, vars=variables)
+    finally:
+        paddle.disable_static()
+    with tarfile.open(archive, "w") as tar:
+        tar.add(folder, arcname=folder.name)
+    return archive
+
+
+def test_a_static_graph_archive_loads_by_variable_name(tmp_path):
+    """The seeds link .tar archives of the static graph (MobileNetV2_pretrained.tar): they load by
+    variable name into PaddleClas' models that keep those names, and fit nothing else."""
+    import numpy as np
+    import paddle
+
+    from stages.train import WeightsError, initialise
+    from stages.zoo.cls import models
+
+    arch = {"name": "MobileNetV2", "scale": 0.25, "classes": 10}
+    paddle.seed(1)
+    published = models.build(arch).state_dict()
+    tensors = {t.name: t.numpy() for t in published.values()}
+    assert {"conv1_1_weights", "conv2_1_dwise_bn_variance", "conv9_bn_offset", "fc10_offset"} <= set(tensors)  # 1.x names
+    archive = _static_archive(tensors, tmp_path / "MobileNetV2_pretrained.tar")
+    paddle.seed(2)
+    model = models.build(arch)
+    figures = initialise(model, str(archive))
+    assert figures == {"weights": str(archive), "weights_loaded": len(published), "weights_fresh": 0}
+    assert all(np.array_equal(model.state_dict()[k].numpy(), v.numpy()) for k, v in published.items())
+    with pytest.raises(WeightsError, match="key 'run.weights'.*MobileNetV2_pretrained.tar"):
+        initialise(models.build({"name": "MobileNetV1", "scale": 0.25, "classes": 10}), str(archive))
+    (tmp_path / "broken.tar").write_bytes(archive.read_bytes()[:1000])  # a download cut short
+    with pytest.raises(WeightsError, match="key 'run.weights'.*broken.tar cannot be read"):
+        initialise(model, str(tmp_path / "broken.tar"))
+
+
+def test_backbone_weights_load_into_the_backbone(tmp_path):
+    """ppdet and PaddleSeg publish ImageNet weights of a backbone alone (keys without ``backbone.``)."""
+    import paddle
+
+    from stages.train import initialise
+
+    class Detector(paddle.nn.Layer):
+        def __init__(self):
+            super().__init__()
+            self.backbone, self.head = paddle.nn.Linear(4, 3), paddle.nn.Linear(3, 2)
+
+    paddle.save(paddle.nn.Linear(4, 3).state_dict(), str(tmp_path / "backbone.pdparams"))
+    figures = initialise(Detector(), str(tmp_path / "backbone.pdparams"))
+    assert (figures["weights_loaded"], figures["weights_fresh"]) == (2, 2)
