@@ -9,8 +9,9 @@ The entry's method runs in the order prune -> distill -> quantize:
   analysis, written to ``--metrics``/sensitivity.json, and the ratios it gives for the target),
   ``auto`` (ratios searched by simulated annealing, the trace in search.json) or ``fixed`` ratios;
   with the ``l1_norm`` or FPGM (``geometry_median``) criterion; then fine-tuning;
-- distill: without pruning the student is trained from scratch as its base was, plus the teacher's
-  loss (so it compares with the base); after pruning it is the fine-tuning loss;
+- distill: without pruning the student is trained from scratch as its base was, from the base's own
+  initialisation, plus the teacher's loss (so it differs from the base by that loss alone); after
+  pruning it is the fine-tuning loss;
 - quantize: ``post`` (quant_post, calibrated on the train split) or ``aware`` (QAT fine-tuning); the
   Paddle int8 model goes to ``--out``/int8 (the export stage adds its ONNX int8 twin).
 
@@ -63,6 +64,19 @@ def prune_by_spec(model: Any, spec: dict, config: dict, score, metrics: Path,
     return prune.prune_ratios(model, size, search["ratios"], criterion)
 
 
+def fresh_student(config: dict) -> tuple[Any, list]:
+    """The entry's model initialised exactly as stage train initialised its base (same seed, built
+    first, same batch-norm shift), and paddle's random state after it: so a student distilled from
+    scratch differs from its base by the teacher's loss alone (weight 0 gives the base back)."""
+    import paddle
+
+    from stages.zoo.cls import fit, models
+
+    model = models.build(config["arch"])
+    fit.shift_batch_norms(model, config["run"].get("bn_shift"))
+    return model, paddle.get_rng_state()
+
+
 def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics: Path) -> dict:
     """Apply the entry's method to its base and write the outputs; returns compress.json's figures."""
     import numpy as np
@@ -77,12 +91,12 @@ def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics:
     rng = np.random.default_rng(config["seed"])
     train, val = data.split(config, "train"), data.split(config, "val")
     probe = train.subset(SEARCH_IMAGES, config["seed"] + 1)
+    student = fresh_student(config) if method["distill"] and not method["prune"] else None
     model, info = models.load(base)
     figures: dict[str, Any] = {"base_top1": fit.evaluate(model, val)["top1"]}
     epochs = 0
-    if method["distill"] and not method["prune"]:
-        model, epochs = models.build(config["arch"]), run["epochs"]  # a fresh student, the base's schedule
-        fit.shift_batch_norms(model, run.get("bn_shift"))  # and the base's initialisation
+    if student:
+        (model, state), epochs = student, run["epochs"]  # the base's schedule
     if method["prune"]:
         done = prune_by_spec(model, method["prune"], config, lambda: fit.evaluate(model, probe)["top1"], metrics)
         info["pruned"] = done["ratios"]
@@ -93,6 +107,8 @@ def compress(config: dict, base: Path, teacher: Path | None, out: Path, metrics:
     if method["distill"]:
         spec = method["distill"]
         loss_fn = distill.loss_fn(models.load(teacher)[0], spec["strategy"], spec["temperature"], spec["weight"])
+    if student:
+        paddle.set_rng_state(state)  # dropout as in the base's training, whatever loading the models drew
     if epochs:
         lr = run["lr"] if method["distill"] and not method["prune"] else run["finetune_lr"]
         fit.fit_logged(model, train, val, {**run, "epochs": epochs, "lr": lr}, fit.schedule_kind(config), rng,

@@ -38,3 +38,36 @@ def test_loss_adds_the_weighted_term_to_cross_entropy():
     assert float(loss_fn(teacher, "soft_label", 2.0, 0.5)(student, x, y)) == pytest.approx(ce + 0.5 * kl, rel=1e-5)
     l2 = float(((student(x) - teacher(x)) ** 2).mean())
     assert float(loss_fn(teacher, "l2", 1.0, 2.0)(student, x, y)) == pytest.approx(ce + 2 * l2, rel=1e-5)
+
+
+def test_a_student_distilled_with_weight_zero_is_its_base(registry, embedded, tmp_path):
+    """The distilled student starts as its base started (same initialisation, data order and dropout),
+    so against its base it differs by the teacher's loss alone."""
+    import json
+
+    import numpy as np
+    import paddle
+
+    from stages.compress import compress
+    from stages.train import main as train
+    from stages.zoo.resolve import resolve
+
+    configs = {}
+    for name in ("mobilenetv1", "mobilenetv1-distill_resnet50_vd"):
+        cfg = resolve(registry, name, "tiny")
+        cfg["data"] = str(embedded["root"] / "cls")  # 12 train, 6 val images
+        cfg["run"].update(epochs=2, batch_size=4)
+        configs[name] = cfg
+    (tmp_path / "base.json").write_text(json.dumps(configs["mobilenetv1"]), encoding="utf-8")
+    assert train(["--config", str(tmp_path / "base.json"), "--out", str(tmp_path / "base"),
+                  "--metrics", str(tmp_path / "base_metrics")]) == 0
+    student = configs["mobilenetv1-distill_resnet50_vd"]
+    student["method"]["distill"]["weight"] = 0.0
+    for folder in ("student", "student_metrics"):
+        (tmp_path / folder).mkdir()
+    # the base as its own teacher: with weight 0 the teacher's outputs do not count
+    compress(student, tmp_path / "base", tmp_path / "base", tmp_path / "student", tmp_path / "student_metrics")
+    base = paddle.load(str(tmp_path / "base/model.pdparams"))
+    distilled = paddle.load(str(tmp_path / "student/model.pdparams"))
+    assert set(base) == set(distilled)
+    assert all(np.array_equal(base[k].numpy(), distilled[k].numpy()) for k in base)
