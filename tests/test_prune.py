@@ -32,3 +32,20 @@ def test_uniform_pruning_with_a_given_ratio_and_bad_arguments():
     assert got["ratio"] == 0.5 and 0.6 < got["flops_reduction"] < 0.8
     with pytest.raises(ValueError, match="exactly one"):
         prune_uniform(model, 32, ratio=0.5, target=0.5)
+
+
+def test_aligned_ratios_keep_filters_in_multiples_of_eight():
+    import paddle
+
+    from stages.zoo.cls import models
+    from stages.zoo.compress.prune import aligned, prunable, prune_ratios, uniform_ratio_for
+
+    model = models.build({"name": "MobileNetV1", "scale": 1.0, "classes": 10})
+    ratio = uniform_ratio_for(model, 64, 0.5)
+    unaligned = [round(p.shape[0] * (1 - ratio)) for p in model.parameters() if p.name in prunable(model)]
+    assert any(n % 8 for n in unaligned)  # what the plain ratio leaves
+    got = prune_ratios(model, 64, aligned(model, {n: ratio for n in prunable(model)}))
+    convs = [m for m in model.sublayers() if isinstance(m, paddle.nn.Conv2D)]
+    assert all(m.weight.shape[0] % 8 == 0 for m in convs)  # depthwise ones follow their pointwise input
+    assert got["flops_reduction"] == pytest.approx(0.5, abs=0.03)
+    assert model(paddle.randn([1, 3, 64, 64])).shape == [1, 10]

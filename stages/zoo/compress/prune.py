@@ -92,6 +92,15 @@ def prune_uniform(model: Any, input_size: int, ratio: float | None = None, targe
     return {"ratio": ratio, **prune_ratios(model, input_size, {n: ratio for n in prunable(model)}, criterion)}
 
 
+def aligned(model: Any, ratios: dict[str, float], multiple: int = 8) -> dict[str, float]:
+    """``ratios`` moved so that each pruned weight keeps a multiple of ``multiple`` filters (at least
+    one multiple): ONNX Runtime's convolutions take a slower path on other channel counts (MobileNetV1
+    at 224 px pruned 50% uniformly ran slower than unpruned in ORT, and faster than it when aligned)."""
+    filters = {p.name: p.shape[0] for p in model.parameters() if p.name in ratios}
+    kept = {n: max(multiple, round(filters[n] * (1 - r) / multiple) * multiple) for n, r in ratios.items()}
+    return {n: max(0.0, (filters[n] - kept[n]) / filters[n]) for n in ratios}
+
+
 def sensitivities(model: Any, input_size: int, evaluate: Callable[[], float], criterion: str = "l1_norm",
                   workdir: Path | None = None, names: list[str] | None = None) -> dict[str, dict[str, float]]:
     """PaddleSlim's sensitivity analysis: the relative metric loss of pruning each weight alone by
