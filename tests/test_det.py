@@ -213,3 +213,23 @@ def test_only_each_class_best_candidates_enter_nms():
     assert candidates(scores, labels, 0, top_k=2).tolist() == [1, 3]  # best two of class 0
     assert candidates(scores, labels, 0, top_k=9).tolist() == [1, 3, 4, 0]
     assert candidates(scores, labels, 1, top_k=2).tolist() == [2]
+
+
+def test_a_classifier_initialises_the_detector_backbone_by_position():
+    """PaddleClas' MobileNetV1 at the tiny width fits ppdet's MobileNet tensor for tensor (the
+    benchmarks.det_learning pretraining); another classifier is refused naming the tensor."""
+    from stages.zoo.cls import models as cls_models
+    from stages.zoo.det import models
+
+    detector = models.build({"name": "YOLOv3", "backbone": "MobileNetV1", "scale": 0.25, "classes": 3, "input": 64})
+    classifier = cls_models.build({"name": "MobileNetV1", "scale": 0.25, "classes": 10})
+    state = classifier.state_dict()
+    assert models.load_by_position(detector.backbone, state) == len(detector.backbone.state_dict())
+    for mine, theirs in zip(detector.backbone.state_dict().values(), state.values()):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    wider = cls_models.build({"name": "MobileNetV1", "scale": 0.5, "classes": 10}).state_dict()
+    with pytest.raises(models.UnsupportedArch, match="does not fit the classifier's"):
+        models.load_by_position(detector.backbone, wider)
+    shorter = cls_models.build({"name": "ResNet18", "scale": 0.25, "classes": 10}).state_dict()
+    with pytest.raises(models.UnsupportedArch, match="the classifier has 107 tensors"):
+        models.load_by_position(detector.backbone, shorter)
