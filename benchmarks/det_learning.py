@@ -56,10 +56,10 @@ def _pretrained(registry, entry: str, epochs: int, work: Path) -> tuple[dict, fl
     from stages.train import train
     from stages.zoo.resolve import resolve
 
-    config = resolve(registry, entry, "tiny")
-    config["data"] = str(ROOT / "data" / "cls")
     if not (ROOT / "data" / "cls").is_dir():
         raise SystemExit("data/cls: absent; build it first (dvc repro data@cls)")
+    config = resolve(registry, entry, "tiny")
+    config["data"] = str(ROOT / "data" / "cls")
     config["run"]["epochs"] = epochs
     figures = train(config, work / "pretrain", work / "pretrain-metrics")
     return paddle.load(str(work / "pretrain" / "model.pdparams")), figures["top1"]
@@ -83,6 +83,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
     import numpy as np
     import paddle
 
+    from stages.zoo import dense
     from stages.zoo.cls.fit import schedule_kind, shift_batch_norms
     from stages.zoo.registry import load_registry
     from stages.zoo.resolve import resolve
@@ -107,10 +108,8 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
     start = time.perf_counter()
     losses = task.fit.fit(model, train, config["run"], schedule_kind(config), info,
                           np.random.default_rng(config["seed"]), work / "curves")
-    model.eval()
-    with paddle.no_grad():
-        run = lambda x: [o.numpy() for o in model(paddle.to_tensor(x))]  # noqa: E731
-        seen, held = task.evaluate.predict(run, train, info), task.evaluate.predict(run, val, info)
+    run = dense.runner(model)
+    seen, held = task.evaluate.predict(run, train, info), task.evaluate.predict(run, val, info)
     return {**figures, "train_images": len(train), "seconds": round(time.perf_counter() - start, 1),
             "loss_first": losses[0], "loss_last": losses[-1],
             **{f"train_{k}": v for k, v in task.evaluate.score(train, seen).items()},
