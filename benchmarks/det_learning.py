@@ -1,6 +1,7 @@
 """Does the tiny profile's YOLOv3 learn on the embedded detection data? One training, one change.
 
-    python -m benchmarks.det_learning --name pretrained --pretrain-epochs 20 \
+    python -m benchmarks.det_learning --name pretrained \
+        [--backbone models/pretrain/MobileNetV1/model.pdparams] [--no-augment] \
         [--entry yolov3_mobilenetv1-coco] [--train-images 1200] [--epochs 10] [--lr 0.003] \
         [--bn-shift 2] [--subset 64] [--threads 1] [--out benchmarks/results/det_learning.json]
 
@@ -8,14 +9,15 @@ Trains the entry's detector as its ``det_train`` stage does (the stage's data, f
 with one setting changed, and scores Box AP / AP50 on the train images it saw and on val, plus a
 class-agnostic AP50 on val (every label made one class: does it find the digits at all?).
 
-- ``--pretrain-epochs N``: first train the classification entry of the same backbone (``--pretrain-entry``,
-  default mobilenetv1, at the tiny profile's width) for N epochs on data/cls, then load it into the
-  detector's backbone by position (:func:`stages.zoo.det.models.load_by_position`): the paper recipe's
-  ImageNet initialisation, on the embedded ImageNet stand-in.
+- ``--backbone PATH``: start from a pretrained backbone (stage det_pretrain's model.pdparams), as
+  det_train does; without it, from scratch.
+- ``--no-augment``: train on the images as they are (det_train augments them: stages/zoo/det/data.py).
 - ``--train-images N``: build the detection data with N train images (same generator, same val).
 - ``--subset N``: train on the first N train images only (an overfit check).
 
-The figures go under ``--name`` into ``--out`` (one JSON, other names kept), with provenance.
+The figures go under ``--name`` into ``--out`` (one JSON, other names kept), with provenance. The rows
+with ``pretrain_top1`` are from before stage det_pretrain: this script pretrained a PaddleClas
+MobileNetV1 itself and loaded it by position, and no training augmented its images.
 """
 
 from __future__ import annotations
@@ -49,22 +51,6 @@ def _data(name: str, train_images: int | None, work: Path) -> Path:
     return work / name
 
 
-def _pretrained(registry, entry: str, epochs: int, work: Path) -> tuple[dict, float]:
-    """Train the classification ``entry`` for ``epochs`` on data/cls; its state dict and val top-1."""
-    import paddle
-
-    from stages.train import train
-    from stages.zoo.resolve import resolve
-
-    if not (ROOT / "data" / "cls").is_dir():
-        raise SystemExit("data/cls: absent; build it first (dvc repro data@cls)")
-    config = resolve(registry, entry, "tiny")
-    config["data"] = str(ROOT / "data" / "cls")
-    config["run"]["epochs"] = epochs
-    figures = train(config, work / "pretrain", work / "pretrain-metrics")
-    return paddle.load(str(work / "pretrain" / "model.pdparams")), figures["top1"]
-
-
 def agnostic_ap50(task, data, predictions) -> float:
     """AP50 with every ground-truth and predicted label made one class."""
     import numpy as np
@@ -83,6 +69,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
     import numpy as np
     import paddle
 
+    from stages.train import initialise
     from stages.zoo import dense
     from stages.zoo.cls.fit import schedule_kind, shift_batch_norms
     from stages.zoo.registry import load_registry
@@ -94,14 +81,14 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
     config["data"] = str(_data("det", args.train_images, work) / config["dataset"])
     config["run"].update({k: v for k, v in (("epochs", args.epochs), ("lr", args.lr)) if v is not None})
     figures = {"entry": args.entry, **{k: config["run"][k] for k in ("epochs", "lr", "batch_size")}}
-    if args.pretrain_epochs:
-        state, figures["pretrain_top1"] = _pretrained(registry, args.pretrain_entry, args.pretrain_epochs, work)
+    config["run"]["augment"] = not args.no_augment
+    figures["augment"] = config["run"]["augment"]
     paddle.seed(config["seed"])
     train, val = task.data.split(config, "train"), task.data.split(config, "val")
     train = train.head(args.subset) if args.subset else train
     model, info = task.models.build(config["arch"]), task.models.describe(config["arch"])
-    if args.pretrain_epochs:
-        figures["pretrained_tensors"] = task.models.load_by_position(model.backbone, state)
+    if args.backbone:
+        figures.update(initialise(model, str(args.backbone)))
     if args.bn_shift is not None:
         figures["bn_shift"] = args.bn_shift
         shift_batch_norms(model, args.bn_shift)
@@ -124,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, help="detector epochs (default: the profile's)")
     parser.add_argument("--lr", type=float, help="detector lr (default: the profile's)")
     parser.add_argument("--bn-shift", type=float, help="start every batch-norm beta here (as classification)")
-    parser.add_argument("--pretrain-epochs", type=int, default=0, help="pretrain the backbone for N epochs")
-    parser.add_argument("--pretrain-entry", default="mobilenetv1", help="classification entry to pretrain")
+    parser.add_argument("--backbone", type=Path, help="pretrained backbone (stage det_pretrain's model.pdparams)")
+    parser.add_argument("--no-augment", action="store_true", help="train on the images as they are")
     parser.add_argument("--train-images", type=int, help="build the detection data with N train images")
     parser.add_argument("--subset", type=int, help="train on the first N train images only")
     parser.add_argument("--threads", type=int, default=1)

@@ -82,16 +82,27 @@ def test_detector_chain(registry, embedded, tmp_path):
     from stages.dense_benchmark import main as bench_main
     from stages.dense_export import main as export_main
     from stages.dense_train import main as train_main
+    from stages.pretrain import config_for
+    from stages.pretrain import train as pretrain_train
     from stages.zoo.resolve import resolve
 
+    pretrain = config_for(registry, "MobileNetV1")  # stage det_pretrain, on the small embedded set
+    pretrain["data"] = str(embedded["root"] / "cls")
+    pretrain["run"].update(epochs=1, train_images=8)
+    (tmp_path / "pre").mkdir(), (tmp_path / "pre-metrics").mkdir()
+    assert pretrain_train(pretrain, tmp_path / "pre", tmp_path / "pre-metrics")["epochs"] == 1
     cfg = resolve(registry, "yolov3_mobilenetv1-coco", "tiny")
     cfg["data"] = str(embedded["root"] / "det" / "coco")
     cfg["run"].update(epochs=1, batch_size=4)
     (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
     c = ["--config", str(tmp_path / "config.json")]
-    assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train")]) == 0
+    backbone = str(tmp_path / "pre" / "model.pdparams")
+    assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train"),
+                           "--backbone", backbone]) == 0
     train = json.loads((tmp_path / "train" / "train.json").read_text())
     assert train["train_images"] == 12 and np.isfinite(train["train_loss"]) and 0 <= train["box_ap"] <= 100
+    assert train["weights"] == backbone and train["weights_loaded"] == 135  # every MobileNetV1 backbone tensor
+    assert json.loads((tmp_path / "model" / "config.json").read_text())["run"]["weights"] == backbone
     assert export_main(c + ["--model", str(tmp_path / "model"), "--out", str(tmp_path / "export")]) == 0
     exported = json.loads((tmp_path / "export" / "export.json").read_text())
     assert exported["outputs"] == 3 and exported["max_abs_diff_onnxruntime"] < 1e-2
@@ -215,21 +226,54 @@ def test_only_each_class_best_candidates_enter_nms():
     assert candidates(scores, labels, 1, top_k=2).tolist() == [2]
 
 
-def test_a_classifier_initialises_the_detector_backbone_by_position():
-    """PaddleClas' MobileNetV1 at the tiny width fits ppdet's MobileNet tensor for tensor (the
-    benchmarks.det_learning pretraining); another classifier is refused naming the tensor."""
-    from stages.zoo.cls import models as cls_models
+def test_every_trained_yolov3_backbone_is_pretrained(registry):
+    """det_train starts every YOLOv3 from stage det_pretrain's backbone: each must be declared."""
+    declared = set(registry.defaults["detection"].pretrain)
+    assert {backbone for backbone, _ in _yolo_backbones()} <= declared
+
+
+@pytest.mark.parametrize("name", ["MobileNetV1", "ResNet34", "ResNet50_vd", "MobileNetV3_large", "DarkNet53"])
+def test_a_pretrained_classifier_fills_its_detector_backbone(registry, name):
+    """Every tensor of the detector's backbone comes from det_pretrain's classifier, by name and shape."""
     from stages.zoo.det import models
 
-    detector = models.build({"name": "YOLOv3", "backbone": "MobileNetV1", "scale": 0.25, "classes": 3, "input": 64})
-    classifier = cls_models.build({"name": "MobileNetV1", "scale": 0.25, "classes": 10})
-    state = classifier.state_dict()
-    assert models.load_by_position(detector.backbone, state) == len(detector.backbone.state_dict())
-    for mine, theirs in zip(detector.backbone.state_dict().values(), state.values()):
-        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
-    wider = cls_models.build({"name": "MobileNetV1", "scale": 0.5, "classes": 10}).state_dict()
-    with pytest.raises(models.UnsupportedArch, match="does not fit the classifier's"):
-        models.load_by_position(detector.backbone, wider)
-    shorter = cls_models.build({"name": "ResNet18", "scale": 0.25, "classes": 10}).state_dict()
-    with pytest.raises(models.UnsupportedArch, match="the classifier has 107 tensors"):
-        models.load_by_position(detector.backbone, shorter)
+    assert name in registry.defaults["detection"].pretrain
+    state = models.classifier(name, 0.25, 10).state_dict()
+    detector = models.build({"name": "YOLOv3", "backbone": name, "scale": 0.25, "classes": 3, "input": 64})
+    own = detector.state_dict()
+    backbone = [k for k in own if k.startswith("backbone.")]
+    assert backbone and all(k in state and list(state[k].shape) == list(own[k].shape) for k in backbone)
+
+
+def test_pretrain_rejects_an_undeclared_backbone(tmp_path, capsys):
+    from stages.pretrain import main
+
+    assert main(["ResNet18", "--out", str(tmp_path / "out"), "--metrics", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "params/defaults/detection.yaml" in err and "'pretrain'" in err and "ResNet18" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_augmented_images_keep_their_digits_and_boxes(registry, embedded):
+    """ppdet's distortion and expansion, deterministic for a seed, leave NumPy's global generator as
+    it was, and move each box with its digit: same labels, same aspect ratio, inside the image."""
+    from stages.zoo.det.data import augmented, split
+    from stages.zoo.resolve import resolve
+
+    cfg = resolve(registry, "yolov3_mobilenetv1-coco", "tiny")
+    cfg["data"] = str(embedded["root"] / "det" / "coco")
+    data = split(cfg, "train")
+    np.random.seed(7)
+    before = np.random.get_state()[1].copy()
+    for i in range(4):
+        xywh, labels = data.gt_xywh(i)
+        for seed in range(3):
+            image, boxes, kept = augmented(data, i, seed)
+            again = augmented(data, i, seed)
+            np.testing.assert_array_equal(image, again[0])
+            assert image.shape == (3, data.size, data.size) and sorted(kept) == sorted(labels)
+            order, was = np.argsort(kept, kind="stable"), np.argsort(labels, kind="stable")
+            np.testing.assert_allclose(boxes[order, 2] / boxes[order, 3], xywh[was, 2] / xywh[was, 3], rtol=0.05)
+            assert (boxes[:, :2] - boxes[:, 2:] / 2 >= -1e-6).all() and (boxes[:, :2] + boxes[:, 2:] / 2 <= 1 + 1e-6).all()
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+

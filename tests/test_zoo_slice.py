@@ -35,9 +35,9 @@ BASELINE = "mobilenetv1"
 pytestmark = pytest.mark.slow
 
 
-def _copy(dest: Path, task: str = "classification", data: str = "cls", **profile) -> Path:
+def _copy(dest: Path, task: str = "classification", data: str | tuple[str, ...] = "cls", **profile) -> Path:
     """The repository's files (tracked and new, not ignored) in ``dest``, as a fresh git repository,
-    with the ``task``'s tiny profile changed by ``profile`` and a small embedded ``data`` set."""
+    with the ``task``'s tiny profile changed by ``profile`` and small embedded ``data`` sets."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
                            capture_output=True, text=True).stdout.split("\0")
     for name in filter(None, files):
@@ -50,7 +50,8 @@ def _copy(dest: Path, task: str = "classification", data: str = "cls", **profile
     path.write_text(yaml.safe_dump(defaults), encoding="utf-8")
     path = dest / "params/data.yaml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config["datasets"][data].update(train=160, val=50)
+    for name in (data,) if isinstance(data, str) else data:
+        config["datasets"][name].update(train=160, val=50)
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
     _commit(dest, "copy")
@@ -209,20 +210,23 @@ def test_killed_training_then_repro_finishes_clean(tmp_path):
     assert "Running stage" not in _dvc(repo, "repro", "train@resnet18")
 
 
-@pytest.mark.parametrize("task,prefix,entry,runs,paper,scores_agree", [
-    # a VOC YOLOv3 (the COCO one runs in tests/test_det.py); the seeds publish its mAP as Box AP
+@pytest.mark.parametrize("task,prefix,entry,runs,paper,scores_agree,before", [
+    # a VOC YOLOv3 (the COCO one runs in tests/test_det.py); the seeds publish its mAP as Box AP; its
+    # backbone pretrained on data/cls first
     ("detection", "det", "yolov3_mobilenetv1-voc", 2, 608,
-     lambda f: f["box_ap"] == f["voc_map"] == f["paddle_fp32_voc_map"]),
+     lambda f: f["box_ap"] == f["voc_map"] == f["paddle_fp32_voc_map"], {"det_pretrain@MobileNetV1": "cls"}),
     # a DeepLabv3+, with latency at the seeds' 769 px
     ("semantic_segmentation", "seg", "deeplabv3p_mobilenetv2-cityscapes", 1, 769,
-     lambda f: f["miou"] == f["paddle_fp32_miou"] > 0),
+     lambda f: f["miou"] == f["paddle_fp32_miou"] > 0, {}),
 ])
-def test_dense_chain_through_dvc(tmp_path, task, prefix, entry, runs, paper, scores_agree):
+def test_dense_chain_through_dvc(tmp_path, task, prefix, entry, runs, paper, scores_agree, before):
     """<prefix>_train -> <prefix>_export -> <prefix>_benchmark of one detector or segmenter (the embedded
-    set of the same name as the stage prefix), then a second repro that does nothing."""
-    repo = _copy(tmp_path, task, prefix, epochs=1, bench_seconds=0.01, bench_runs=runs)
+    set of the same name as the stage prefix), after the stages ``before`` it (on their data sets),
+    then a second repro that does nothing."""
+    repo = _copy(tmp_path, task, (prefix, *before.values()), epochs=1, pretrain_epochs=1, bench_seconds=0.01,
+                 bench_runs=runs)
     ran = re.findall(r"Running stage '([^']+)'", _dvc(repo, "repro", f"{prefix}_benchmark@{entry}"))
-    assert {f"{prefix}_{s}@{entry}" for s in ("train", "export", "benchmark")} <= set(ran)
+    assert {f"{prefix}_{s}@{entry}" for s in ("train", "export", "benchmark")} | set(before) <= set(ran)
     figures = _metrics(repo, entry, "benchmark.json")
     assert figures["entry"] == entry and scores_agree(figures)
     assert figures["paddle_fp32_t1_paper_median_ms"] > figures["paddle_fp32_t1_profile_median_ms"] > 0

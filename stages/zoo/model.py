@@ -246,6 +246,8 @@ class ProfileSettings:
     # stages/zoo/cls/fit.shift_batch_norms
     bn_shift: Optional[float] = field(default=None, metadata=OMIT_NULL)
     weights: Optional[str] = field(default=None, metadata=OMIT_NULL)  # per entry: its profiles.<name>.weights
+    # epochs of the classification profile's data that stage det_pretrain trains each backbone for
+    pretrain_epochs: Optional[int] = field(default=None, metadata=OMIT_NULL)
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,8 @@ class Defaults:
     train: Train = Train()
     param_groups: dict[str, list[str]] = field(default_factory=dict)
     ratio_presets: dict[str, list[float]] = field(default_factory=dict)
+    # backbones that stage det_pretrain pretrains (the detection recipes' ImageNet initialisation)
+    pretrain: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

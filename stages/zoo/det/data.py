@@ -84,15 +84,54 @@ def split(config: dict[str, Any], name: str) -> DetSet:
     return DetSet(load(config["dataset"], config["data"], name), config["arch"]["input"], config["dataset"])
 
 
-def yolo_targets(data: DetSet, idx: np.ndarray, info: dict[str, Any]) -> dict:
+def _augmenters(size: int) -> list:
+    """ppdet's YOLOv3 training transforms, in its recipe's order: colour distortion, expansion onto a
+    mean-filled canvas (up to 2x: the embedded digits are 18-40 px of 96) and the resize to the input.
+    Left out: mirror flips (a mirrored digit is another glyph) and the random crop (it keeps a digit
+    cut in half under its label, and its 0.5-2 aspect ratios stretch digits into other glyphs)."""
+    from ppdet.data.transform import operators as ops
+
+    return [ops.RandomDistort(), ops.RandomExpand(ratio=2.0, fill_value=tuple(float(m * 255) for m in MEAN)),
+            ops.Resize([size, size], keep_ratio=False)]
+
+
+def augmented(data: DetSet, i: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Image ``i`` through :func:`_augmenters`, deterministic for ``seed``: the normalised CHW
+    image, its boxes as normalised centre x, y, w, h, and their labels."""
+    s = data.dataset.samples[i]
+    xywh, labels = data.gt_xywh(i)
+    wh = np.array([s.width, s.height], np.float32)
+    xyxy = np.concatenate([(xywh[:, :2] - xywh[:, 2:] / 2) * wh, (xywh[:, :2] + xywh[:, 2:] / 2) * wh], 1)
+    sample = {"image": read_image(data.dataset.path(s.image))[..., ::-1].astype(np.float32),
+              "gt_bbox": xyxy.astype(np.float32), "gt_class": labels.reshape(-1, 1)}
+    outer = np.random.get_state()  # ppdet's operators draw from NumPy's global generator
+    np.random.seed(seed)
+    try:
+        for op in _augmenters(data.size):
+            sample = op(sample)
+    finally:
+        np.random.set_state(outer)
+    box = sample["gt_bbox"].reshape(-1, 4) / data.size
+    keep = (box[:, 2] - box[:, 0] > 1e-3) & (box[:, 3] - box[:, 1] > 1e-3)
+    box = box[keep]
+    xywh = np.concatenate([(box[:, :2] + box[:, 2:]) / 2, box[:, 2:] - box[:, :2]], 1)
+    image = (np.clip(sample["image"], 0, 255) / 255 - MEAN) / STD
+    return image.transpose(2, 0, 1).astype(np.float32), xywh, sample["gt_class"].reshape(-1)[keep].astype(np.int32)
+
+
+def yolo_targets(data: DetSet, idx: np.ndarray, info: dict[str, Any], rng: np.random.Generator | None = None) -> dict:
     """A training batch for ppdet's YOLOv3 loss: image, gt_bbox and one target per output
-    (ppdet's own ``Gt2YoloTarget``). No mirror flips: a mirrored digit is another glyph."""
+    (ppdet's own ``Gt2YoloTarget``); with ``rng``, each image through ppdet's augmentations
+    (:func:`augmented`), else as it is."""
     from ppdet.data.transform.batch_operators import Gt2YoloTarget
 
-    images = data.normalised(idx)
+    if rng is None:
+        images, gts = data.normalised(idx), [data.gt_xywh(i) for i in idx]
+    else:
+        done = [augmented(data, i, int(seed)) for i, seed in zip(idx, rng.integers(0, 2 ** 31, len(idx)))]
+        images, gts = np.stack([d[0] for d in done]), [d[1:] for d in done]
     samples = []
-    for k, i in enumerate(idx):
-        xywh, labels = data.gt_xywh(i)
+    for k, (xywh, labels) in enumerate(gts):
         n = min(len(xywh), MAX_BOXES)
         box, cls, score = (np.zeros((MAX_BOXES, 4), np.float32), np.zeros(MAX_BOXES, np.int32),
                            np.zeros((MAX_BOXES, 1), np.float32))

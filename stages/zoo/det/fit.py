@@ -17,20 +17,22 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
     """Train ``model`` for ``run["epochs"]`` on shuffled batches; returns each epoch's mean loss.
 
     Args:
-        run: The profile's run settings (epochs, lr, batch_size, optimizer, warmup_epochs).
+        run: The profile's run settings (epochs, lr, batch_size, optimizer, warmup_epochs); ``augment``
+            False trains on the images as they are (benchmarks/det_learning.py), else through ppdet's
+            augmentations.
         kind: LR schedule, ``piecewise`` or ``cosine``.
         info: The model's description (anchors, masks, strides, classes) for the targets.
         metrics: dvclive folder for the curves.
     """
     import paddle
 
-    batch = run["batch_size"]
+    batch, augment = run["batch_size"], run.get("augment", True)
     steps = max(1, len(train) // batch)
 
     def batches():
         order = rng.permutation(len(train))
         for k in range(steps):
-            yield yolo_targets(train, order[k * batch:(k + 1) * batch], info)
+            yield yolo_targets(train, order[k * batch:(k + 1) * batch], info, rng if augment else None)
 
     def loss(model, targets):
         b = {key: paddle.to_tensor(v) for key, v in targets.items()}

@@ -49,7 +49,13 @@ def anchors_for(input_size: int) -> list[list[float]]:
     return [[round(w * input_size / 608, 2), round(h * input_size / 608, 2)] for w, h in ANCHORS_608]
 
 
-def _backbone(name: str, scale: float, dcn: bool):
+def backbone(name: str, scale: float = 1.0, dcn: bool = False):
+    """A fresh ppdet backbone of a YOLOv3 entry: ``name`` at width ``scale``, with deformable
+    convolutions when ``dcn``.
+
+    Raises:
+        UnsupportedArch: Not a backbone this module builds (yet).
+    """
     import importlib
 
     if name not in _BACKBONES:
@@ -57,6 +63,26 @@ def _backbone(name: str, scale: float, dcn: bool):
     path, kwargs = _BACKBONES[name]
     module, cls = path.rsplit(".", 1)
     return getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**kwargs(scale, dcn))
+
+
+def classifier(name: str, scale: float, classes: int):
+    """A detector's backbone with a classification head (global average pool and a linear layer on
+    its coarsest feature map): what stage det_pretrain trains on the classification data, so that the
+    backbone's own tensors, under its own names, start the detector (``layer.backbone``)."""
+    import paddle
+
+    class Classifier(paddle.nn.Layer):
+        def __init__(self):
+            super().__init__()
+            self.backbone = backbone(name, scale)
+            self.fc = paddle.nn.Linear(self.backbone.out_shape[-1].channels, classes)
+
+        def forward(self, x):
+            features = self.backbone({"image": x})[-1]
+            return self.fc(paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(features, 1), 1))
+
+    with paddle.utils.unique_name.guard():
+        return Classifier()
 
 
 def _scaled_fpn(in_channels: list[int], scale: float):
@@ -106,13 +132,13 @@ def build(arch: dict[str, Any]):
 
     scale = arch.get("scale") or 1.0
     with paddle.utils.unique_name.guard():
-        backbone = _backbone(arch["backbone"], scale, bool(arch.get("dcn")))
-        neck = _scaled_fpn([s.channels for s in backbone.out_shape], scale)
+        body = backbone(arch["backbone"], scale, bool(arch.get("dcn")))
+        neck = _scaled_fpn([s.channels for s in body.out_shape], scale)
         loss = YOLOv3Loss(num_classes=arch["classes"], ignore_thresh=0.7, downsample=STRIDES, label_smooth=False)
         head = YOLOv3Head(in_channels=[s.channels for s in neck.out_shape], anchors=anchors_for(arch["input"]),
                           anchor_masks=ANCHOR_MASKS, num_classes=arch["classes"], loss=loss)
         _objectness_prior(head, arch["classes"])
-        return _detector(backbone, neck, head)
+        return _detector(body, neck, head)
 
 
 #: Prior probability of an object at a YOLOv3 output slot at initialisation (ppdet's own
