@@ -2,7 +2,7 @@
 
     python -m benchmarks.det_learning --name pretrained \
         [--backbone models/pretrain/MobileNetV1/model.pdparams] [--no-augment] \
-        [--entry yolov3_mobilenetv1-coco] [--train-images 1200] [--epochs 10] [--lr 0.003] \
+        [--entry yolov3_mobilenetv1-coco] [--train-images 1200] [--epochs 10] [--lr 0.003] [--batch-size 16] \
         [--bn-shift 2] [--subset 64] [--threads 1] [--out benchmarks/results/det_learning.json]
 
 Trains the entry's detector as its ``det_train`` stage does (the stage's data, fit and scoring code),
@@ -79,7 +79,8 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
     registry, task = load_registry(ROOT / "params"), package("detection")
     config = resolve(registry, args.entry, "tiny")
     config["data"] = str(_data("det", args.train_images, work) / config["dataset"])
-    config["run"].update({k: v for k, v in (("epochs", args.epochs), ("lr", args.lr)) if v is not None})
+    config["run"].update({k: v for k, v in (("epochs", args.epochs), ("lr", args.lr), ("batch_size", args.batch_size))
+                          if v is not None})
     figures = {"entry": args.entry, **{k: config["run"][k] for k in ("epochs", "lr", "batch_size")}}
     config["run"]["augment"] = not args.no_augment
     figures["augment"] = config["run"]["augment"]
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entry", default="yolov3_mobilenetv1-coco", help="detection entry (params/zoo)")
     parser.add_argument("--epochs", type=int, help="detector epochs (default: the profile's)")
     parser.add_argument("--lr", type=float, help="detector lr (default: the profile's)")
+    parser.add_argument("--batch-size", type=int, help="detector batch size (default: the profile's)")
     parser.add_argument("--bn-shift", type=float, help="start every batch-norm beta here (as classification)")
     parser.add_argument("--backbone", type=Path, help="pretrained backbone (stage det_pretrain's model.pdparams)")
     parser.add_argument("--no-augment", action="store_true", help="train on the images as they are")

@@ -2,13 +2,11 @@
 profile's data (the task's package: stages/zoo/tasks.py).
 
     python -m stages.dense_train --config models/ENTRY/config.json --out models/ENTRY/model \
-        --metrics metrics/ENTRY/train [--backbone models/pretrain/BACKBONE/model.pdparams]
+        --metrics metrics/ENTRY/train
 
 Reads the resolved config (stage resolve). Writes ``--out``: model.pdparams, model.json (what the
-task's ``models.load`` needs) and config.json (its ``run.weights``: what training started from);
-``--metrics``: the dvclive curves and train.json (the trained model's val scores, with provenance).
-Outputs appear only when training finished. ``--backbone``: the tiny profile's stand-in for the
-recipe's ImageNet-pretrained backbone (stage det_pretrain).
+task's ``models.load`` needs) and config.json; ``--metrics``: the dvclive curves and train.json (the
+trained model's val scores, with provenance). Outputs appear only when training finished.
 
 With GPUs (or ``SLIMZOO_PROCS=N``) the same command trains data-parallel: it re-runs itself as N processes
 under ``paddle.distributed.launch`` (stages/zoo/distributed.py), and rank 0 writes the outputs.
@@ -65,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 on success, 1 on a bad config or dataset (one line on stderr).
     """
-    args, config = parse(argv, __doc__, "folder for curves and figures", backbone=True)
+    args, config = parse(argv, __doc__, "folder for curves and figures")
     from stages.zoo import distributed
     from stages.zoo.datasets import DatasetError
     from stages.zoo.tasks import PACKAGES, package
@@ -75,8 +73,6 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(PACKAGES)} baselines", file=sys.stderr)
         return 1
     task = package(config["task"])
-    if args.backbone and not config["run"].get("weights"):  # published weights win over the stand-in
-        config["run"]["weights"] = str(args.backbone)
     try:
         figures = distributed.train_staged("stages.dense_train", args, config, train)
     except (DatasetError, task.models.UnsupportedArch, WeightsError, distributed.LaunchError) as err:

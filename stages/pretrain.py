@@ -10,8 +10,8 @@ profile's ``pretrain_epochs``. Without it the tiny YOLOv3 learned nothing (bench
 
 Writes ``--out``: model.pdparams (backbone tensors under the detector's names ``backbone.*``, and
 the head's, which the detector leaves out) and config.json; ``--metrics``: the curves and train.json
-(the classifier's val top-1, with provenance). det_train starts from it (``--backbone``), unless the
-entry's ``run.weights`` names published weights. Outputs appear only when training finished.
+(the classifier's val top-1, with provenance). det_train starts from it: the detection profiles'
+``weights`` name it, unless an entry names its own. Outputs appear only when training finished.
 """
 
 from __future__ import annotations

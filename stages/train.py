@@ -140,18 +140,13 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
     return figures
 
 
-def parse(argv: list[str] | None, doc: str, metrics_help: str,
-          backbone: bool = False) -> tuple[argparse.Namespace, dict]:
-    """The command line of a stage that trains a model (``--config``, ``--out``, ``--metrics``, and
-    with ``backbone`` an optional ``--backbone``) and its resolved config; sets the process up for the
-    config's thread count."""
+def parse(argv: list[str] | None, doc: str, metrics_help: str) -> tuple[argparse.Namespace, dict]:
+    """The command line of a stage that trains a model (``--config``, ``--out``, ``--metrics``) and
+    its resolved config; sets the process up for the config's thread count."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="resolved config (stage resolve)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the weights")
     parser.add_argument("--metrics", type=Path, required=True, help=metrics_help)
-    if backbone:
-        parser.add_argument("--backbone", type=Path, help="pretrained backbone (stage det_pretrain): model.pdparams "
-                            "to start from, unless the config's run.weights names weights")
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text(encoding="utf-8"))
     runtime.setup(config["threads"])

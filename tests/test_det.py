@@ -93,12 +93,12 @@ def test_detector_chain(registry, embedded, tmp_path):
     assert pretrain_train(pretrain, tmp_path / "pre", tmp_path / "pre-metrics")["epochs"] == 1
     cfg = resolve(registry, "yolov3_mobilenetv1-coco", "tiny")
     cfg["data"] = str(embedded["root"] / "det" / "coco")
-    cfg["run"].update(epochs=1, batch_size=4)
+    assert cfg["run"]["weights"] == "models/pretrain/MobileNetV1/model.pdparams"  # the tiny profile's
+    backbone = str(tmp_path / "pre" / "model.pdparams")
+    cfg["run"].update(epochs=1, batch_size=4, weights=backbone)
     (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
     c = ["--config", str(tmp_path / "config.json")]
-    backbone = str(tmp_path / "pre" / "model.pdparams")
-    assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train"),
-                           "--backbone", backbone]) == 0
+    assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train")]) == 0
     train = json.loads((tmp_path / "train" / "train.json").read_text())
     assert train["train_images"] == 12 and np.isfinite(train["train_loss"]) and 0 <= train["box_ap"] <= 100
     assert train["weights"] == backbone and train["weights_loaded"] == 135  # every MobileNetV1 backbone tensor

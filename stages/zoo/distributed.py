@@ -79,8 +79,7 @@ def train_staged(module: str, args: Any, config: dict[str, Any],
                  train: Callable[[dict, Path, Path], dict]) -> dict[str, Any]:
     """Run a train stage's ``train(config, out, metrics)`` into staged outputs (stages/zoo/io.py), in
     this process or as :func:`processes` launched workers of ``python -m module`` (``args``: the
-    stage's ``--config``, ``--out``, ``--metrics``, and ``--backbone`` when it has one). A launched
-    worker trains into the folders it was given.
+    stage's ``--config``, ``--out``, ``--metrics``). A launched worker trains into the folders it was given.
 
     Returns:
         Rank 0's figures (its train.json); empty in a worker.
@@ -102,8 +101,7 @@ def train_staged(module: str, args: Any, config: dict[str, Any],
     with staged_dirs(args.out, args.metrics) as (out, metrics):
         if count == 1:
             return train(config, out, metrics)
-        given = ["--backbone", str(args.backbone)] if getattr(args, "backbone", None) else []
-        if launch(module, ["--config", str(args.config), "--out", str(out), "--metrics", str(metrics), *given], count):
+        if launch(module, ["--config", str(args.config), "--out", str(out), "--metrics", str(metrics)], count):
             raise LaunchError(f"{count} training processes failed (their logs above)")
         return json.loads((metrics / "train.json").read_text(encoding="utf-8"))
 

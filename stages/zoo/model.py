@@ -245,7 +245,9 @@ class ProfileSettings:
     # every batch-norm shift (beta) starts here, not at 0, before training from scratch: see
     # stages/zoo/cls/fit.shift_batch_norms
     bn_shift: Optional[float] = field(default=None, metadata=OMIT_NULL)
-    weights: Optional[str] = field(default=None, metadata=OMIT_NULL)  # per entry: its profiles.<name>.weights
+    # weights to start training from: an entry's profiles.<name>.weights, or the family's, where
+    # "{backbone}" stands for the entry's backbone (detection: stage det_pretrain's output)
+    weights: Optional[str] = field(default=None, metadata=OMIT_NULL)
     # epochs of the classification profile's data that stage det_pretrain trains each backbone for
     pretrain_epochs: Optional[int] = field(default=None, metadata=OMIT_NULL)
 
