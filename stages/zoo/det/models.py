@@ -201,28 +201,6 @@ def weight_names(model: Any, static_names: list[str]) -> list[str]:
     return found
 
 
-def load_by_position(layer: Any, state: dict[str, Any]) -> int:
-    """Load a classifier's tensors into ``layer`` (a detector's backbone) in order; returns how many.
-
-    PaddleClas' MobileNetV1 and ppdet's MobileNet hold the same tensors in the same order under other
-    names, so a classifier trained on the embedded ImageNet stand-in can initialise a detector's
-    backbone as the paper recipe's ImageNet weights do (``train.pretrain``). The classifier's extra
-    tensors (its head) come last and are left out.
-
-    Raises:
-        UnsupportedArch: Fewer tensors than ``layer`` holds, or a shape that differs (names both).
-    """
-    own, theirs = list(layer.state_dict().items()), list(state.items())
-    if len(theirs) < len(own):
-        raise UnsupportedArch(f"the classifier has {len(theirs)} tensors, the backbone {len(own)}")
-    for (name, tensor), (their_name, value) in zip(own, theirs):
-        if list(tensor.shape) != list(value.shape):
-            raise UnsupportedArch(f"backbone tensor {name} {list(tensor.shape)} does not fit the classifier's "
-                                  f"{their_name} {list(value.shape)}")
-    layer.set_state_dict({name: value for (name, _), (_, value) in zip(own, theirs)})
-    return len(own)
-
-
 def onnx_unsupported(info: dict[str, Any]) -> str | None:
     """Why paddle2onnx cannot convert this detector, or None: every built YOLOv3 converts."""
     return None
