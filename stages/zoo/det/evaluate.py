@@ -48,8 +48,14 @@ def score(data: DetSet, predictions: list[Detections]) -> dict[str, float]:
         return {"voc_map": voc_map(ds.samples, predictions, len(ds.classes))}
     from ..datasets.coco import to_coco
 
+    from ..metrics import Detections
+
+    # COCO's evaluation ignores categories its ground truth does not list: a paper-scale 80-class
+    # model scored on a split that names fewer (the full profile's fixtures) keeps only those
+    n = len(ds.classes)
+    known = [Detections.of(p.boxes[p.labels < n], p.scores[p.labels < n], p.labels[p.labels < n]) for p in predictions]
     gt = to_coco(ds.samples, ds.classes, [s.image for s in ds.samples])
-    ap = coco_ap(gt, to_results(gt, predictions))
+    ap = coco_ap(gt, to_results(gt, known))
     return {"box_ap": ap["ap"], "box_ap50": ap["ap50"]}
 
 
@@ -75,7 +81,9 @@ def draw(data: DetSet, i: int, det: Detections, path: Path, threshold: float = 0
     for box, s, label in zip(det.boxes[keep], det.scores[keep], det.labels[keep]):
         x1, y1, x2, y2 = (int(round(v * 4)) for v in box)
         cv2.rectangle(image, (x1, y1), (x2, y2), (0, 0, 255), 2)
-        cv2.putText(image, f"{data.dataset.classes[int(label)]} {s:.2f}", (x1, max(10, y1 - 3)),
+        names = data.dataset.classes  # a class the split does not list (see score) shows its index
+        name = names[int(label)] if int(label) < len(names) else f"class {int(label)}"
+        cv2.putText(image, f"{name} {s:.2f}", (x1, max(10, y1 - 3)),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), image):
