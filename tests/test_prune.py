@@ -49,3 +49,29 @@ def test_aligned_ratios_keep_filters_in_multiples_of_eight():
     assert all(m.weight.shape[0] % 8 == 0 for m in convs)  # depthwise ones follow their pointwise input
     assert got["flops_reduction"] == pytest.approx(0.5, abs=0.03)
     assert model(paddle.randn([1, 3, 64, 64])).shape == [1, 10]
+
+
+def test_pruning_candidates_are_scored_after_batch_norm_recalibration(embedded):
+    import numpy as np
+
+    from stages import compress
+    from stages.zoo.cls import data, fit, models
+    from stages.zoo.compress.prune import prune_uniform
+    from stages.zoo.datasets import load
+
+    images = data.ImageSet(load("imagenet", embedded["root"] / "cls", "train"), 32)
+    config = {"seed": 0, "run": {"batch_size": 4}}
+    model = models.build({"name": "MobileNetV1", "scale": 0.25, "classes": 10})
+    prune_uniform(model, 32, ratio=0.3)
+
+    def stats() -> dict:
+        return {k: v.numpy().copy() for k, v in model.state_dict().items() if k.endswith(("_mean", "_variance"))}
+
+    before = stats()
+    score = compress.pruned_score(model, images, images, config)
+    first = score()
+    assert score() == first  # the same recalibration batches for every candidate
+    assert all(np.array_equal(before[k], v) for k, v in stats().items())  # statistics put back
+    compress.recalibrate(model, images, config)
+    assert not all(np.array_equal(before[k], v) for k, v in stats().items())
+    assert fit.evaluate(model, images)["top1"] == first  # what the scorer measured

@@ -196,6 +196,7 @@ class RunOverride:
     lr: Optional[float] = None
     batch_size: Optional[int] = None
     finetune_epochs: Optional[int] = None
+    finetune_lr: Optional[float] = None
     weights: Optional[str] = None  # a .pdparams file or URL to start training from (stages/train.initialise)
 
 
