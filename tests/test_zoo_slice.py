@@ -169,7 +169,8 @@ def test_experiment_queue_runs_two_entries_at_once(sliced):
     `dvc queue start -j 2`: both succeed with their benchmark metrics, and the workspace is untouched."""
     repo, _, _ = sliced
     _commit(repo, "before")
-    changes = {"mobilenetv1-prune_uniform50": "finetune_epochs=2", "mobilenetv1-quant_post": "calib_batches=1"}
+    # family keys that these entries do not override in their own profiles (so their configs change)
+    changes = {"mobilenetv1-prune_uniform50": "bench_runs=3", "mobilenetv1-quant_post": "calib_batches=1"}
     for entry, change in changes.items():
         _dvc(repo, "exp", "run", "--queue", "--name", entry, f"benchmark@{entry}",
              "-S", f"params/defaults/classification.yaml:profiles.tiny.{change}")
