@@ -75,3 +75,33 @@ def test_pruning_candidates_are_scored_after_batch_norm_recalibration(embedded):
     compress.recalibrate(model, images, config)
     assert not all(np.array_equal(before[k], v) for k, v in stats().items())
     assert fit.evaluate(model, images)["top1"] == first  # what the scorer measured
+
+
+def test_a_pruned_segmenter_is_recalibrated_and_its_candidates_scored_on_fresh_statistics(embedded):
+    """dense_compress: recalibration runs the prediction path (no targets) with only the batch norms in
+    train mode; the candidate scorer puts the statistics back."""
+    import numpy as np
+
+    from stages import dense_compress
+    from stages.zoo.compress.prune import prune_uniform
+    from stages.zoo.seg import data, models
+
+    seg = data.split({"dataset": "cityscapes", "data": str(embedded["root"] / "seg")}, "train")
+    model = models.build({"name": "FastSCNN", "backbone": None, "scale": 0.25, "classes": 3, "input": 64})
+    prune_uniform(model, 64, ratio=0.3)
+
+    def stats() -> dict:
+        return {k: v.numpy().copy() for k, v in model.state_dict().items() if k.endswith(("_mean", "_variance"))}
+
+    def mean_abs_logit() -> float:
+        return float(abs(np.asarray(model(__import__("paddle").to_tensor(next(seg.batches(4))[1]))[0])).mean())
+
+    before = stats()
+    score = dense_compress._scorer(mean_abs_logit, model, seg, 4)
+    first = score()
+    assert score() == first  # same statistics for every candidate
+    assert all(np.array_equal(before[k], v) for k, v in stats().items())  # put back
+    assert mean_abs_logit() != first  # the scorer measured the recalibrated model
+    dense_compress.recalibrate(model, seg, 4)  # as the scorer: every batch of its data
+    assert not model.training and not any(m.training for m in model.sublayers())
+    assert mean_abs_logit() == first
