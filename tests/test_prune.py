@@ -81,6 +81,7 @@ def test_a_pruned_segmenter_is_recalibrated_and_its_candidates_scored_on_fresh_s
     """dense_compress: recalibration runs the prediction path (no targets) with only the batch norms in
     train mode; the candidate scorer puts the statistics back."""
     import numpy as np
+    import paddle
 
     from stages import dense_compress
     from stages.zoo.compress.prune import prune_uniform
@@ -94,7 +95,7 @@ def test_a_pruned_segmenter_is_recalibrated_and_its_candidates_scored_on_fresh_s
         return {k: v.numpy().copy() for k, v in model.state_dict().items() if k.endswith(("_mean", "_variance"))}
 
     def mean_abs_logit() -> float:
-        return float(abs(np.asarray(model(__import__("paddle").to_tensor(next(seg.batches(4))[1]))[0])).mean())
+        return float(abs(np.asarray(model(paddle.to_tensor(next(seg.batches(4))[1]))[0])).mean())
 
     before = stats()
     score = dense_compress._scorer(mean_abs_logit, model, seg, 4)
