@@ -245,6 +245,69 @@ def test_a_pretrained_classifier_fills_its_detector_backbone(registry, name):
     assert backbone and all(k in state and list(state[k].shape) == list(own[k].shape) for k in backbone)
 
 
+def _published_backbone(name: str, path: Path) -> dict:
+    """A stand-in for PaddleDetection's published ImageNet backbone: a full-width ppdet backbone's
+    tensors, keyed by its layer names without ``backbone.`` (what ppdet's loader matches)."""
+    import paddle
+
+    from stages.zoo.det.models import backbone
+
+    paddle.seed(7)
+    with paddle.utils.unique_name.guard():
+        state = backbone(name, 1.0).state_dict()
+    paddle.save(state, str(path))
+    return {k: v.numpy() for k, v in state.items()}
+
+
+@pytest.mark.parametrize("name", ["MobileNetV1", "ResNet34", "ResNet50_vd", "MobileNetV3_large", "DarkNet53"])
+def test_full_profile_pretrain_is_the_published_backbone(registry, tmp_path, monkeypatch, name):
+    """In the full profile stage det_pretrain trains nothing: it writes PaddleDetection's published
+    ImageNet backbone (its URL in params, fetched through Paddle's download cache) under the detector's
+    names, every backbone tensor loaded, only the classification head fresh, no score claimed."""
+    import paddle
+    import paddle.utils.download
+
+    from stages.pretrain import config_for, train
+    from stages.zoo.det import models
+
+    config = config_for(registry, name, "full")
+    url = registry.defaults["detection"].pretrain[name]
+    assert config["run"]["weights"] == url and config["run"]["epochs"] == 0 and config["arch"]["scale"] == 1.0
+    assert url.startswith("https://paddledet.bj.bcebos.com/models/pretrained/") and url.endswith(".pdparams")
+    published = _published_backbone(name, tmp_path / "published.pdparams")
+    fetched = []
+    monkeypatch.setattr(paddle.utils.download, "get_weights_path_from_url",
+                        lambda u: fetched.append(u) or str(tmp_path / "published.pdparams"))
+    config["data"] = str(ROOT / "tests/fixtures/imagenet")
+    (tmp_path / "out").mkdir(), (tmp_path / "metrics").mkdir()
+    figures = train(config, tmp_path / "out", tmp_path / "metrics")
+    assert fetched == [url] and figures["weights"] == url and "top1" not in figures
+    assert (figures["weights_loaded"], figures["weights_fresh"]) == (len(published), 2)  # fc weight and bias
+    state = paddle.load(str(tmp_path / "out/model.pdparams"))
+    assert all(np.array_equal(state[f"backbone.{k}"].numpy(), v) for k, v in published.items())
+    detector = models.build({"name": "YOLOv3", "backbone": name, "scale": 1.0, "classes": 80, "input": 608})
+    own = [k for k in detector.state_dict() if k.startswith("backbone.")]
+    assert sorted(own) == sorted(f"backbone.{k}" for k in published)  # det_train takes all of it
+
+
+def test_pretrain_reports_published_weights_it_cannot_read(tmp_path, monkeypatch, capsys):
+    """A broken download of the published backbone: one line that names the key, nothing written."""
+    import paddle.utils.download
+
+    from stages import pretrain
+
+    (tmp_path / "broken.pdparams").write_bytes(b"not a pickle")
+    monkeypatch.setattr(paddle.utils.download, "get_weights_path_from_url", lambda u: str(tmp_path / "broken.pdparams"))
+    full = pretrain.config_for  # the full profile's run, on the ImageNet-format fixture
+    monkeypatch.setattr(pretrain, "config_for", lambda registry, name: {
+        **full(registry, name, "full"), "data": str(ROOT / "tests/fixtures/imagenet")})
+    capsys.readouterr()
+    assert pretrain.main(["MobileNetV1", "--out", str(tmp_path / "out"), "--metrics", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "key 'run.weights'" in err and "MobileNetV1_pretrained.pdparams" in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "m").exists()
+
+
 def test_pretrain_rejects_an_undeclared_backbone(tmp_path, capsys):
     from stages.pretrain import main
 

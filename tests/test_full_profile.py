@@ -1,8 +1,9 @@
 """The `full` profile's chain for one entry of each task, on the real-format fixtures under tests/fixtures.
 
 Each chain is the one `dvc repro` runs in the full profile (train the base, quantize it after training,
-export, benchmark) with the paper's architecture, width, class count and input size; only the schedule is
-cut to one epoch and the timing to one run, because the fixtures hold one or two images per split.
+export, benchmark; the detector's base starts from its published ImageNet backbone, as det_pretrain writes
+it) with the paper's architecture, width, class count and input size; only the schedule is cut to one
+epoch and the timing to one run, because the fixtures hold one or two images per split.
 """
 
 from __future__ import annotations
@@ -27,14 +28,14 @@ CHAINS = {
 SHORT = {"epochs": 1, "batch_size": 1, "calib_batches": 1, "bench_runs": 1, "bench_warmup": 1, "bench_seconds": 0.0}
 
 
-def _config(registry, name: str, fixture: str, folder: Path) -> list[str]:
+def _config(registry, name: str, fixture: str, folder: Path, weights: str | None = None) -> list[str]:
     from stages.zoo.resolve import resolve
 
     config = resolve(registry, name, "full")
     config["data"] = str(FIXTURES / fixture)
     config["run"].update(SHORT)
-    # det_train would start from stage det_pretrain's backbone (tests/test_det.py runs that stage)
-    config["run"].pop("weights", None)
+    if "weights" in config["run"]:  # det_train starts from stage det_pretrain's output: made here
+        config["run"]["weights"] = weights
     config["threads"] = 1
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
@@ -51,15 +52,38 @@ def _stages(task: str) -> dict:
     return {"train": train.main, "compress": compress.main, "export": export.main, "benchmark": benchmark.main}
 
 
+def _pretrained(registry, backbone: str, folder: Path, monkeypatch) -> str:
+    """Stage det_pretrain in the full profile: the backbone as published, from a stand-in for its
+    URL (a fresh ppdet backbone's tensors, keyed as PaddleDetection publishes them)."""
+    import paddle
+    import paddle.utils.download
+
+    from stages.pretrain import config_for, train
+    from stages.zoo.det.models import backbone as build
+
+    (folder / "out").mkdir(parents=True), (folder / "metrics").mkdir()
+    with paddle.utils.unique_name.guard():
+        paddle.save(build(backbone, 1.0).state_dict(), str(folder / "published.pdparams"))
+    monkeypatch.setattr(paddle.utils.download, "get_weights_path_from_url", lambda url: str(folder / "published.pdparams"))
+    config = {**config_for(registry, backbone, "full"), "data": str(FIXTURES / "imagenet")}
+    assert train(config, folder / "out", folder / "metrics")["weights_fresh"] == 2  # the classifier's head
+    return str(folder / "out" / "model.pdparams")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CHAINS))
-def test_full_profile_chain_on_fixtures(registry, tmp_path, name):
+def test_full_profile_chain_on_fixtures(registry, tmp_path, monkeypatch, name):
     entry = registry.entries[name]
     base, fixture = entry.base, CHAINS[name]
     run = _stages(entry.task)
     b, c = tmp_path / "base", tmp_path / "entry"
-    assert run["train"](_config(registry, base, fixture, b) + ["--out", str(b / "model"),
-                                                             "--metrics", str(b / "train")]) == 0
+    weights = _pretrained(registry, entry.arch.backbone, tmp_path / "pretrain", monkeypatch) \
+        if entry.task == "detection" else None
+    assert run["train"](_config(registry, base, fixture, b, weights) + ["--out", str(b / "model"),
+                                                                      "--metrics", str(b / "train")]) == 0
+    if weights:  # every backbone tensor of the paper-size detector from the published backbone
+        figures = json.loads((b / "train" / "train.json").read_text())
+        assert figures["weights"] == weights and figures["weights_loaded"] == 135
     assert json.loads((b / "model" / "config.json").read_text())["arch"] == json.loads(
         (b / "config.json").read_text())["paper_arch"]  # the paper's architecture, not the tiny one
     args = _config(registry, name, fixture, c)

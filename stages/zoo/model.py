@@ -250,7 +250,11 @@ class ProfileSettings:
     # "{backbone}" stands for the entry's backbone (detection: stage det_pretrain's output)
     weights: Optional[str] = field(default=None, metadata=OMIT_NULL)
     # epochs of the classification profile's data that stage det_pretrain trains each backbone for
+    # (0: the backbone as published, untrained here: with pretrain_from `published` only)
     pretrain_epochs: Optional[int] = field(default=None, metadata=OMIT_NULL)
+    # where stage det_pretrain starts each backbone: `scratch` (null), or `published`: the ImageNet
+    # weights that the family's `pretrain` names for it
+    pretrain_from: Optional[Literal["scratch", "published"]] = field(default=None, metadata=OMIT_NULL)
 
 
 @dataclass(frozen=True)
@@ -261,8 +265,9 @@ class Defaults:
     train: Train = Train()
     param_groups: dict[str, list[str]] = field(default_factory=dict)
     ratio_presets: dict[str, list[float]] = field(default_factory=dict)
-    # backbones that stage det_pretrain pretrains (the detection recipes' ImageNet initialisation)
-    pretrain: list[str] = field(default_factory=list)
+    # backbones that stage det_pretrain pretrains (the detection recipes' ImageNet initialisation), each
+    # with its published ImageNet weights (a .pdparams file or URL; profiles' pretrain_from: published)
+    pretrain: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ def resolve(registry: Registry, name: str, profile: str | None = None) -> dict[s
     run = dataclasses.replace(family.profiles[profile], **{k: v for k, v in override.items() if v is not None})
     if run.weights and entry.arch.backbone:  # a family's weights per backbone (detection: stage det_pretrain)
         run = dataclasses.replace(run, weights=run.weights.replace("{backbone}", entry.arch.backbone))
+    run = dataclasses.replace(run, pretrain_from=None)  # stage det_pretrain's setting, not the entry's
     arch = _plain(entry.arch)
     if profile != "full":  # the embedded data sets the input size, width and class count
         arch.update({k: getattr(run, k) for k in ("input", "scale", "classes") if getattr(run, k) is not None})
