@@ -304,7 +304,8 @@ def test_pretrain_reports_published_weights_it_cannot_read(tmp_path, monkeypatch
     capsys.readouterr()
     assert pretrain.main(["MobileNetV1", "--out", str(tmp_path / "out"), "--metrics", str(tmp_path / "m")]) == 1
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "key 'run.weights'" in err and "MobileNetV1_pretrained.pdparams" in err
+    assert "\n" not in err and "MobileNetV1_pretrained.pdparams cannot be read" in err
+    assert err.startswith("params/defaults/detection.yaml: key 'pretrain.MobileNetV1': ")
     assert not (tmp_path / "out").exists() and not (tmp_path / "m").exists()
 
 
