@@ -72,3 +72,28 @@ def tiny_model(registry, embedded, tmp_path_factory):
     assert export_main(["--config", str(root / "config.json"), "--model", str(root / "train"),
                         "--out", str(root / "export")]) == 0
     return root
+
+
+@pytest.fixture()
+def published_backbone(tmp_path, monkeypatch):
+    """A stand-in for PaddleDetection's published ImageNet backbones: ``make(name)`` saves a full-width
+    ppdet backbone's tensors, keyed by its layer names without ``backbone.`` (what ppdet's loader
+    matches), and returns them; Paddle's weights download hands out that file and records each URL
+    in ``make.fetched``."""
+    import paddle
+    import paddle.utils.download
+
+    path, fetched = tmp_path / "published.pdparams", []
+    monkeypatch.setattr(paddle.utils.download, "get_weights_path_from_url", lambda url: fetched.append(url) or str(path))
+
+    def make(name: str) -> dict:
+        from stages.zoo.det.models import backbone
+
+        paddle.seed(7)
+        with paddle.utils.unique_name.guard():
+            state = backbone(name, 1.0).state_dict()
+        paddle.save(state, str(path))
+        return {k: v.numpy() for k, v in state.items()}
+
+    make.fetched = fetched
+    return make

@@ -245,27 +245,12 @@ def test_a_pretrained_classifier_fills_its_detector_backbone(registry, name):
     assert backbone and all(k in state and list(state[k].shape) == list(own[k].shape) for k in backbone)
 
 
-def _published_backbone(name: str, path: Path) -> dict:
-    """A stand-in for PaddleDetection's published ImageNet backbone: a full-width ppdet backbone's
-    tensors, keyed by its layer names without ``backbone.`` (what ppdet's loader matches)."""
-    import paddle
-
-    from stages.zoo.det.models import backbone
-
-    paddle.seed(7)
-    with paddle.utils.unique_name.guard():
-        state = backbone(name, 1.0).state_dict()
-    paddle.save(state, str(path))
-    return {k: v.numpy() for k, v in state.items()}
-
-
 @pytest.mark.parametrize("name", ["MobileNetV1", "ResNet34", "ResNet50_vd", "MobileNetV3_large", "DarkNet53"])
-def test_full_profile_pretrain_is_the_published_backbone(registry, tmp_path, monkeypatch, name):
+def test_full_profile_pretrain_is_the_published_backbone(registry, tmp_path, published_backbone, name):
     """In the full profile stage det_pretrain trains nothing: it writes PaddleDetection's published
     ImageNet backbone (its URL in params, fetched through Paddle's download cache) under the detector's
     names, every backbone tensor loaded, only the classification head fresh, no score claimed."""
     import paddle
-    import paddle.utils.download
 
     from stages.pretrain import config_for, train
     from stages.zoo.det import models
@@ -274,14 +259,11 @@ def test_full_profile_pretrain_is_the_published_backbone(registry, tmp_path, mon
     url = registry.defaults["detection"].pretrain[name]
     assert config["run"]["weights"] == url and config["run"]["epochs"] == 0 and config["arch"]["scale"] == 1.0
     assert url.startswith("https://paddledet.bj.bcebos.com/models/pretrained/") and url.endswith(".pdparams")
-    published = _published_backbone(name, tmp_path / "published.pdparams")
-    fetched = []
-    monkeypatch.setattr(paddle.utils.download, "get_weights_path_from_url",
-                        lambda u: fetched.append(u) or str(tmp_path / "published.pdparams"))
+    published = published_backbone(name)
     config["data"] = str(ROOT / "tests/fixtures/imagenet")
     (tmp_path / "out").mkdir(), (tmp_path / "metrics").mkdir()
     figures = train(config, tmp_path / "out", tmp_path / "metrics")
-    assert fetched == [url] and figures["weights"] == url and "top1" not in figures
+    assert published_backbone.fetched == [url] and figures["weights"] == url and "top1" not in figures
     assert (figures["weights_loaded"], figures["weights_fresh"]) == (len(published), 2)  # fc weight and bias
     state = paddle.load(str(tmp_path / "out/model.pdparams"))
     assert all(np.array_equal(state[f"backbone.{k}"].numpy(), v) for k, v in published.items())

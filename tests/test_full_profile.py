@@ -52,19 +52,12 @@ def _stages(task: str) -> dict:
     return {"train": train.main, "compress": compress.main, "export": export.main, "benchmark": benchmark.main}
 
 
-def _pretrained(registry, backbone: str, folder: Path, monkeypatch) -> str:
-    """Stage det_pretrain in the full profile: the backbone as published, from a stand-in for its
-    URL (a fresh ppdet backbone's tensors, keyed as PaddleDetection publishes them)."""
-    import paddle
-    import paddle.utils.download
-
+def _pretrained(registry, backbone: str, folder: Path, published_backbone) -> str:
+    """Stage det_pretrain in the full profile: the backbone as published (a stand-in for its URL)."""
     from stages.pretrain import config_for, train
-    from stages.zoo.det.models import backbone as build
 
     (folder / "out").mkdir(parents=True), (folder / "metrics").mkdir()
-    with paddle.utils.unique_name.guard():
-        paddle.save(build(backbone, 1.0).state_dict(), str(folder / "published.pdparams"))
-    monkeypatch.setattr(paddle.utils.download, "get_weights_path_from_url", lambda url: str(folder / "published.pdparams"))
+    published_backbone(backbone)
     config = {**config_for(registry, backbone, "full"), "data": str(FIXTURES / "imagenet")}
     assert train(config, folder / "out", folder / "metrics")["weights_fresh"] == 2  # the classifier's head
     return str(folder / "out" / "model.pdparams")
@@ -72,12 +65,12 @@ def _pretrained(registry, backbone: str, folder: Path, monkeypatch) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CHAINS))
-def test_full_profile_chain_on_fixtures(registry, tmp_path, monkeypatch, name):
+def test_full_profile_chain_on_fixtures(registry, tmp_path, published_backbone, name):
     entry = registry.entries[name]
     base, fixture = entry.base, CHAINS[name]
     run = _stages(entry.task)
     b, c = tmp_path / "base", tmp_path / "entry"
-    weights = _pretrained(registry, entry.arch.backbone, tmp_path / "pretrain", monkeypatch) \
+    weights = _pretrained(registry, entry.arch.backbone, tmp_path / "pretrain", published_backbone) \
         if entry.task == "detection" else None
     assert run["train"](_config(registry, base, fixture, b, weights) + ["--out", str(b / "model"),
                                                                       "--metrics", str(b / "train")]) == 0
