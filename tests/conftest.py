@@ -78,8 +78,8 @@ def tiny_model(registry, embedded, tmp_path_factory):
 def published_backbone(tmp_path, monkeypatch):
     """A stand-in for PaddleDetection's published ImageNet backbones: ``make(name)`` saves a full-width
     ppdet backbone's tensors, keyed by its layer names without ``backbone.`` (what ppdet's loader
-    matches), and returns them; Paddle's weights download hands out that file and records each URL
-    in ``make.fetched``."""
+    matches), and returns them; Paddle's weights download hands out that file (``make.path``) and
+    records each URL in ``make.fetched``."""
     import paddle
     import paddle.utils.download
 
@@ -95,5 +95,5 @@ def published_backbone(tmp_path, monkeypatch):
         paddle.save(state, str(path))
         return {k: v.numpy() for k, v in state.items()}
 
-    make.fetched = fetched
+    make.path, make.fetched = path, fetched
     return make
