@@ -198,6 +198,7 @@ class RunOverride:
     finetune_epochs: Optional[int] = None
     finetune_lr: Optional[float] = None
     weights: Optional[str] = None  # a .pdparams file or URL to start training from (stages/train.initialise)
+    bn_shift: Optional[float] = None  # the batch-norm shift from scratch (ProfileSettings.bn_shift)
 
 
 @dataclass(frozen=True)
