@@ -235,10 +235,10 @@ def test_only_each_class_best_candidates_enter_nms():
     assert candidates(scores, labels, 1, top_k=2).tolist() == [2]
 
 
-def test_every_trained_yolov3_backbone_is_pretrained(registry):
-    """det_train starts every YOLOv3 from stage det_pretrain's backbone: each must be declared."""
+def test_every_trained_detector_backbone_is_pretrained(registry):
+    """det_train starts every YOLOv3 and SSDLite from stage det_pretrain's backbone: each must be declared."""
     declared = set(registry.defaults["detection"].pretrain)
-    assert {backbone for backbone, _ in _yolo_backbones()} <= declared
+    assert {backbone for backbone, _ in _yolo_backbones()} | set(_ssdlite_backbones()) <= declared
 
 
 @pytest.mark.parametrize("name", ["MobileNetV1", "ResNet34", "ResNet50_vd", "MobileNetV3_large", "DarkNet53"])
@@ -415,22 +415,24 @@ def test_ssdlite_quant_aware_leaves_the_seeds_layers_in_float(registry):
 
 
 def test_ssdlite_chain(registry, embedded, tmp_path):
-    """An SSDLite trained (from its pretrained backbone's names), exported and benchmarked as the YOLOv3s."""
+    """An SSDLite trained, exported and benchmarked as the YOLOv3s."""
     from stages.dense_benchmark import main as bench_main
     from stages.dense_export import main as export_main
     from stages.dense_train import main as train_main
     from stages.zoo.det import measure
     from stages.zoo.resolve import resolve
 
+    full = resolve(registry, "ssdlite_mobilenetv3_small-coco", "full")
+    assert full["run"]["weights"] == "models/pretrain/MobileNetV3_small/model.pdparams"  # stage det_pretrain's
     cfg = resolve(registry, "ssdlite_mobilenetv3_small-coco", "tiny")
-    assert cfg["run"]["weights"] == "models/pretrain/MobileNetV3_small/model.pdparams"  # stage det_pretrain's
+    assert cfg["run"]["weights"] == ""  # the tiny profile trains it from scratch (params/zoo/detection.yaml)
     cfg["data"] = str(embedded["root"] / "det" / "coco")
-    cfg["run"].update(epochs=1, batch_size=4, weights=None)
+    cfg["run"].update(epochs=1, batch_size=4)
     (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
     c = ["--config", str(tmp_path / "config.json")]
     assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train")]) == 0
     train = json.loads((tmp_path / "train" / "train.json").read_text())
-    assert np.isfinite(train["train_loss"]) and 0 <= train["box_ap"] <= 100
+    assert np.isfinite(train["train_loss"]) and 0 <= train["box_ap"] <= 100 and "weights" not in train
     assert export_main(c + ["--model", str(tmp_path / "model"), "--out", str(tmp_path / "export")]) == 0
     exported = json.loads((tmp_path / "export" / "export.json").read_text())
     assert exported["outputs"] == 2 and exported["max_abs_diff_onnxruntime"] < 1e-2
