@@ -173,7 +173,7 @@ def test_objectness_starts_at_the_prior():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("entry", one_per_method("detection", "yolov3_compressed"))  # stage det_compress's group
+@pytest.mark.parametrize("entry", one_per_method("detection", "compressed_built"))  # stage det_compress's group
 def test_compressed_detector_chain(registry, embedded, tmp_path, monkeypatch, entry):
     """Compress (from an untrained base), export, benchmark. Quantized: measured as int8, with int8 weights
     on disk and a quarter of the fp32 paper size. Pruned: the seeds' head list, mapped to ppdet 2.6's
@@ -220,7 +220,9 @@ def test_compressed_detector_chain(registry, embedded, tmp_path, monkeypatch, en
     # calibration size; with shape arithmetic kept float it runs at the export check's 2x size and is measured
     assert "onnx_int8_unsupported" not in exported and exported["onnx_int8_initializers"] > 0
     assert "onnx_int8_box_ap" in bench
-    assert bench["paddle_int8_size_mb"] < bench["paddle_fp32_size_mb"] / 2
+    # layers the seeds leave in float (SSDLite: depthwise and squeeze-excitation convs) keep float weights
+    floats = cfg["method"]["quant"]["not_quant_pattern"]
+    assert bench["paddle_int8_size_mb"] < bench["paddle_fp32_size_mb"] * (0.8 if floats else 0.5)
     assert bench["paper_size_mb"] == pytest.approx(bench["paper_params_m"] * 1e6 / 2 ** 20, rel=1e-3)
 
 
@@ -233,10 +235,10 @@ def test_only_each_class_best_candidates_enter_nms():
     assert candidates(scores, labels, 1, top_k=2).tolist() == [2]
 
 
-def test_every_trained_yolov3_backbone_is_pretrained(registry):
-    """det_train starts every YOLOv3 from stage det_pretrain's backbone: each must be declared."""
+def test_every_trained_detector_backbone_is_pretrained(registry):
+    """det_train starts every YOLOv3 and SSDLite from stage det_pretrain's backbone: each must be declared."""
     declared = set(registry.defaults["detection"].pretrain)
-    assert {backbone for backbone, _ in _yolo_backbones()} <= declared
+    assert {backbone for backbone, _ in _yolo_backbones()} | set(_ssdlite_backbones()) <= declared
 
 
 @pytest.mark.parametrize("name", ["MobileNetV1", "ResNet34", "ResNet50_vd", "MobileNetV3_large", "DarkNet53"])
@@ -327,3 +329,117 @@ def test_augmented_images_keep_their_digits_and_boxes(registry, embedded):
             assert (boxes[:, :2] - boxes[:, 2:] / 2 >= -1e-6).all() and (boxes[:, :2] + boxes[:, 2:] / 2 <= 1 + 1e-6).all()
     np.testing.assert_array_equal(np.random.get_state()[1], before)
 
+
+
+def _ssdlite_backbones() -> list[str]:
+    """The backbones of every SSDLite entry in the registry."""
+    from stages.zoo.registry import load_registry
+
+    return sorted({e.arch.backbone for e in load_registry(ROOT / "params").entries.values() if e.arch.name == "SSDLite"})
+
+
+@pytest.mark.parametrize("size,scale,classes", [(96, 0.25, 10), (320, 1.0, 80)])
+@pytest.mark.parametrize("backbone", _ssdlite_backbones())
+def test_ssdlite_outputs_one_box_and_score_per_ppdet_anchor(backbone, size, scale, classes):
+    """Six outputs (stride 16 to the whole image); the NumPy anchors that score an exported model are
+    ppdet's own, at the profile's and at the paper's input."""
+    import paddle
+
+    from stages.zoo.det import models, ssd
+
+    model = models.build({"name": "SSDLite", "backbone": backbone, "scale": scale, "classes": classes, "input": size})
+    model.eval()
+    x = paddle.zeros([1, 3, size, size])
+    with paddle.no_grad():
+        boxes, logits = model(x)
+        feats = model.backbone({"image": x})
+        ppdet = np.concatenate([b.numpy() for b in model.ssd_head.anchor_generator(feats, x)])
+    assert [f.shape[2] for f in feats] == [-(-size // (16 * 2 ** k)) for k in range(6)]
+    anchors = ssd.priors(ssd.anchor_levels(size), size)
+    np.testing.assert_allclose(anchors, ppdet, atol=1e-6)
+    assert tuple(boxes.shape) == (1, len(anchors), 4) and tuple(logits.shape) == (1, len(anchors), classes + 1)
+
+
+def test_ssdlite_anchor_sizes_are_the_published_ones_at_320():
+    from stages.zoo.det import ssd
+
+    levels = ssd.anchor_levels(320)
+    assert [round(lv["step"]) for lv in levels] == [16, 32, 64, 107, 160, 320]  # the published steps
+    assert [lv["min_size"] for lv in levels] == pytest.approx([32, 64, 121.6, 179.2, 236.8, 294.4])
+
+
+def test_ssdlite_decode_returns_the_anchor_of_a_confident_zero_offset():
+    from stages.zoo.det import decode, models, ssd
+
+    info = models.describe({"name": "SSDLite", "backbone": "MobileNetV3_small", "classes": 3, "input": 96})
+    anchors = ssd.priors(ssd.anchor_levels(96), 96)
+    offsets = np.zeros((1, len(anchors), 4), np.float32)
+    logits = np.tile(np.array([-10, -10, -10, 10], np.float32), (1, len(anchors), 1))  # background everywhere
+    logits[0, 30] = [-10, -10, 10, -10]  # class 2, certain
+    boxes, scores, labels = decode.detections([offsets, logits], info, 96)[0]
+    assert len(boxes) == 1 and labels[0] == 2 and scores[0] > 0.99
+    np.testing.assert_allclose(boxes[0], anchors[30] * 96, atol=1e-6)
+
+
+def test_ssd_targets_carry_each_box_label(embedded):
+    from stages.zoo.datasets import load
+    from stages.zoo.det.data import DetSet, ssd_targets
+
+    data = DetSet(load("coco", embedded["root"] / "det" / "coco", "train"), 64, "coco")
+    batch = ssd_targets(data, np.arange(4))
+    for k in range(4):
+        xywh, labels = data.gt_xywh(k)
+        n = len(labels)
+        assert batch["gt_class"][k, :n].tolist() == labels.tolist() and not batch["gt_bbox"][k, n:].any()
+        np.testing.assert_allclose(batch["gt_bbox"][k, :n, :2], xywh[:, :2] - xywh[:, 2:] / 2, atol=1e-6)
+    augmented = ssd_targets(data, np.arange(4), np.random.default_rng(0))
+    assert augmented["image"].shape == (4, 3, 64, 64) and (augmented["gt_bbox"] <= 1).all()
+
+
+def test_ssdlite_quant_aware_leaves_the_seeds_layers_in_float(registry):
+    """``not_quant_pattern: [res_conv1, se_block]`` (ppdet 1.x names): every residual unit's depthwise conv
+    and squeeze-excitation stay float convolutions; the rest get fake-quant ops."""
+    from stages.dense_compress import leave_float
+    from stages.zoo.compress import qat
+    from stages.zoo.det import models
+
+    entry = registry.entries["ssdlite_mobilenetv3_small-coco-quant_aware"]
+    model = models.build({"name": "SSDLite", "backbone": "MobileNetV3_small", "scale": 0.25, "classes": 3, "input": 64})
+    leave_float(model, [models.NOT_QUANT[p] for p in entry.method.quant.not_quant_pattern])
+    qat.prepare(model)
+    kinds = {path: type(layer).__name__ for path, layer in model.named_sublayers()}
+    floats = [p for p, k in kinds.items() if k == "Conv2D"]
+    assert floats and all(".bottleneck_conv." in p or ".mid_se." in p for p in floats)
+    assert any(".bottleneck_conv." in p for p in floats) and any(".mid_se." in p for p in floats)
+    assert any(k.startswith("Quantized") for p, k in kinds.items() if ".expand_conv." in p)
+
+
+def test_ssdlite_chain(registry, embedded, tmp_path):
+    """An SSDLite trained, exported and benchmarked as the YOLOv3s."""
+    from stages.dense_benchmark import main as bench_main
+    from stages.dense_export import main as export_main
+    from stages.dense_train import main as train_main
+    from stages.zoo.det import measure
+    from stages.zoo.resolve import resolve
+
+    full = resolve(registry, "ssdlite_mobilenetv3_small-coco", "full")
+    assert full["run"]["weights"] == "models/pretrain/MobileNetV3_small/model.pdparams"  # stage det_pretrain's
+    cfg = resolve(registry, "ssdlite_mobilenetv3_small-coco", "tiny")
+    assert cfg["run"]["weights"] == ""  # the tiny profile trains it from scratch (params/zoo/detection.yaml)
+    cfg["data"] = str(embedded["root"] / "det" / "coco")
+    cfg["run"].update(epochs=1, batch_size=4)
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    c = ["--config", str(tmp_path / "config.json")]
+    assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train")]) == 0
+    train = json.loads((tmp_path / "train" / "train.json").read_text())
+    assert np.isfinite(train["train_loss"]) and 0 <= train["box_ap"] <= 100 and "weights" not in train
+    assert export_main(c + ["--model", str(tmp_path / "model"), "--out", str(tmp_path / "export")]) == 0
+    exported = json.loads((tmp_path / "export" / "export.json").read_text())
+    assert exported["outputs"] == 2 and exported["max_abs_diff_onnxruntime"] < 1e-2
+    assert bench_main(c + ["--model", str(tmp_path / "model"), "--export", str(tmp_path / "export"),
+                           "--out", str(tmp_path / "bench.json"), "--sample", str(tmp_path / "sample.png"),
+                           "--threads", "1", "--min-seconds", "0.01"]) == 0
+    bench = json.loads((tmp_path / "bench.json").read_text())
+    assert abs(bench["paddle_fp32_box_ap"] - bench["onnx_fp32_box_ap"]) < 1.0  # same model, two runtimes
+    assert bench["paper_input"] == 320 and 1.5 < bench["paper_params_m"] < 2.5  # 80 classes, full width
+    assert all(f"paddle_fp32_t1_paper{px}_median_ms" in bench for px in measure.PAPER_SIZES if px != 320)

@@ -1,4 +1,4 @@
-"""Detection splits (records in memory, images decoded per batch) and YOLOv3 training targets.
+"""Detection splits (records in memory, images decoded per batch) and YOLOv3 and SSD training targets.
 
 Images are resized to the model's square input (no letterbox: the embedded images are square, and a
 box scales with its image); boxes stay in the image's own pixels in the records, and predictions are
@@ -119,17 +119,36 @@ def augmented(data: DetSet, i: int, seed: int) -> tuple[np.ndarray, np.ndarray, 
     return image.transpose(2, 0, 1).astype(np.float32), xywh, sample["gt_class"].reshape(-1)[keep].astype(np.int32)
 
 
+def _batch(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None) -> tuple[np.ndarray, list]:
+    """Images ``idx`` (NCHW, normalised) and each one's boxes (normalised centre x, y, w, h) and labels;
+    with ``rng``, through :func:`augmented`."""
+    if rng is None:
+        return data.normalised(idx), [data.gt_xywh(i) for i in idx]
+    done = [augmented(data, i, int(seed)) for i, seed in zip(idx, rng.integers(0, 2 ** 31, len(idx)))]
+    return np.stack([d[0] for d in done]), [d[1:] for d in done]
+
+
+def ssd_targets(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
+    """A training batch for ppdet's SSD loss: image, gt_bbox (normalised x1, y1, x2, y2) and gt_class,
+    padded to the batch's most boxes with empty boxes, as ppdet's ``PadBox`` (an empty box overlaps no
+    anchor; the loss sends what matches it to the background); with ``rng``, each image through
+    :func:`augmented`. Ignored boxes are left out."""
+    images, gts = _batch(data, idx, rng)
+    slots = max([1] + [len(xywh) for xywh, _ in gts])
+    gt_bbox, gt_class = np.zeros((len(idx), slots, 4), np.float32), np.zeros((len(idx), slots), np.int32)
+    for k, (xywh, labels) in enumerate(gts):
+        corners = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
+        gt_bbox[k, :len(xywh)], gt_class[k, :len(xywh)] = np.clip(corners, 0, 1), labels
+    return {"image": images, "gt_bbox": gt_bbox, "gt_class": gt_class}
+
+
 def yolo_targets(data: DetSet, idx: np.ndarray, info: dict[str, Any], rng: np.random.Generator | None = None) -> dict:
     """A training batch for ppdet's YOLOv3 loss: image, gt_bbox and one target per output
     (ppdet's own ``Gt2YoloTarget``); with ``rng``, each image through ppdet's augmentations
     (:func:`augmented`), else as it is."""
     from ppdet.data.transform.batch_operators import Gt2YoloTarget
 
-    if rng is None:
-        images, gts = data.normalised(idx), [data.gt_xywh(i) for i in idx]
-    else:
-        done = [augmented(data, i, int(seed)) for i, seed in zip(idx, rng.integers(0, 2 ** 31, len(idx)))]
-        images, gts = np.stack([d[0] for d in done]), [d[1:] for d in done]
+    images, gts = _batch(data, idx, rng)
     samples = []
     for k, (xywh, labels) in enumerate(gts):
         n = min(len(xywh), MAX_BOXES)

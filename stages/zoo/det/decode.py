@@ -61,7 +61,11 @@ def candidates(scores: np.ndarray, labels: np.ndarray, label: int, top_k: int) -
 def detections(outputs: Sequence[np.ndarray], info: dict[str, Any], input_size: int,
                keep: int = 100, top_k: int = 1000) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per image: boxes, scores and labels after per-class NMS (of each class's ``top_k`` best), at
-    most ``keep``, best first."""
+    most ``keep``, best first (an SSDLite's: :func:`.ssd.ssdlite_detections`, with ppdet's settings)."""
+    if info.get("name") == "SSDLite":
+        from .ssd import ssdlite_detections
+
+        return ssdlite_detections(outputs, info, input_size)
     result = []
     for boxes, scores, labels in decode(outputs, info, input_size):
         kept = []

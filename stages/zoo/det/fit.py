@@ -1,4 +1,4 @@
-"""Training of a YOLOv3 detector (dygraph, CPU or GPU): ppdet's loss in the shared epoch loop
+"""Training of a YOLOv3 or SSDLite detector (dygraph, CPU or GPU): ppdet's loss in the shared epoch loop
 (stages/zoo/loop.py)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import loop
-from .data import DetSet, yolo_targets
+from .data import DetSet, ssd_targets, yolo_targets
 
 
 def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[str, Any], rng: np.random.Generator,
@@ -21,21 +21,23 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
             False trains on the images as they are (benchmarks/det_learning.py), else through ppdet's
             augmentations.
         kind: LR schedule, ``piecewise`` or ``cosine``.
-        info: The model's description (anchors, masks, strides, classes) for the targets.
+        info: The model's description (name; a YOLOv3's anchors, masks, strides, classes) for the targets.
         metrics: dvclive folder for the curves.
     """
     import paddle
 
-    batch, augment = run["batch_size"], run.get("augment", True)
+    batch, augment, ssd = run["batch_size"], run.get("augment", True), info["name"] == "SSDLite"
     steps = max(1, len(train) // batch)
 
     def batches():
         order = rng.permutation(len(train))
         for k in range(steps):
-            yield yolo_targets(train, order[k * batch:(k + 1) * batch], info, rng if augment else None)
+            idx, draw = order[k * batch:(k + 1) * batch], rng if augment else None
+            yield ssd_targets(train, idx, draw) if ssd else yolo_targets(train, idx, info, draw)
 
     def loss(model, targets):
         b = {key: paddle.to_tensor(v) for key, v in targets.items()}
-        return model(b["image"], b)["loss"]
+        out = model(b["image"], b)
+        return out if ssd else out["loss"]  # ppdet's SSD loss is a scalar, its YOLOv3 loss a dict
 
     return loop.fit(model, run, kind, steps, batches, loss, metrics, 5e-4)

@@ -1,4 +1,5 @@
-"""Build a registered detection architecture from PaddleDetection's (``ppdet``) own layers.
+"""Build a registered detection architecture from PaddleDetection's (``ppdet``) own layers: YOLOv3
+here, SSDLite in :mod:`.ssd`.
 
     model = build({"name": "YOLOv3", "backbone": "MobileNetV1", "classes": 10, "input": 96, "scale": 0.25})
 
@@ -38,6 +39,11 @@ _BACKBONES = {
                                                      "dcn_v2_stages": [3] if dcn else [-1]}),
     "DarkNet53": ("darknet.DarkNet", lambda s, dcn: {"depth": 53, "return_idx": [2, 3, 4]}),
 }
+
+
+#: The seeds' layers left in float by SSDLite's quant-aware training (ppdet 1.x MobileNetV3 name scopes:
+#: each residual unit's depthwise conv and its squeeze-excitation) -> ppdet 2.x's ``ResidualUnit`` sublayers.
+NOT_QUANT = {"res_conv1": "bottleneck_conv", "se_block": "mid_se"}
 
 
 class UnsupportedArch(Exception):
@@ -125,8 +131,10 @@ def build(arch: dict[str, Any]):
     """
     import paddle
 
+    if arch["name"] == "SSDLite":
+        return _ssdlite(arch)
     if arch["name"] != "YOLOv3":
-        raise UnsupportedArch(f"{arch['name']}: only YOLOv3 detectors are built yet")
+        raise UnsupportedArch(f"{arch['name']}: only YOLOv3 and SSDLite detectors are built yet")
     from ppdet.modeling.heads.yolo_head import YOLOv3Head
     from ppdet.modeling.losses.yolo_loss import YOLOv3Loss
 
@@ -139,6 +147,14 @@ def build(arch: dict[str, Any]):
                           anchor_masks=ANCHOR_MASKS, num_classes=arch["classes"], loss=loss)
         _objectness_prior(head, arch["classes"])
         return _detector(body, neck, head)
+
+
+def _ssdlite(arch: dict[str, Any]):
+    from . import ssd
+
+    if arch["backbone"] not in ssd.FEATURE_MAPS:
+        raise UnsupportedArch(f"SSDLite backbone {arch['backbone']!r} is not built (built: {', '.join(ssd.FEATURE_MAPS)})")
+    return ssd.build(arch)
 
 
 #: Prior probability of an object at a YOLOv3 output slot at initialisation (ppdet's own
@@ -189,6 +205,8 @@ def weight_names(model: Any, static_names: list[str]) -> list[str]:
     Raises:
         UnsupportedArch: A name that is not a YOLOv3 head convolution of this model.
     """
+    if not hasattr(model, "yolo_head"):
+        raise UnsupportedArch(f"{static_names[0]}: pruned parameter lists are published for YOLOv3 heads only")
     layers = dict(model.named_sublayers())
     found = []
     for name in static_names:
@@ -202,13 +220,18 @@ def weight_names(model: Any, static_names: list[str]) -> list[str]:
 
 
 def onnx_unsupported(info: dict[str, Any]) -> str | None:
-    """Why paddle2onnx cannot convert this detector, or None: every built YOLOv3 converts."""
+    """Why paddle2onnx cannot convert this detector, or None: every built YOLOv3 and SSDLite converts."""
     return None
 
 
 def describe(arch: dict[str, Any]) -> dict[str, Any]:
-    """What model.json records, for :func:`load`: the arch and the anchors it was built with."""
+    """What model.json records, for :func:`load`: the arch and the anchors it was built with (an SSDLite's
+    follow the input size: :func:`.ssd.anchor_levels`)."""
     keys = ("name", "backbone", "dcn", "scale", "classes", "input")
+    if arch["name"] == "SSDLite":
+        from .ssd import VARIANCES
+
+        return {**{k: arch.get(k) for k in keys}, "variances": VARIANCES}
     return {**{k: arch.get(k) for k in keys}, "anchors": anchors_for(arch["input"]), "anchor_masks": ANCHOR_MASKS,
             "strides": STRIDES}
 

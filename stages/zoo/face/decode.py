@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..det.decode import nms
+from ..det import ssd
 
 #: ppdet's BlazeFace post-processing.
 SCORE_THRESHOLD, NMS_IOU, KEEP = 0.01, 0.3, 750
@@ -29,32 +29,8 @@ def priors(info: dict[str, Any], input_size: int) -> np.ndarray:
     return np.concatenate(out)
 
 
-def decode(offsets: np.ndarray, prior: np.ndarray, variances: Sequence[float], input_size: int) -> np.ndarray:
-    """SSD box offsets (N, P, 4) against ``prior`` -> boxes x1, y1, x2, y2 in input pixels."""
-    v = np.asarray(variances, np.float64)
-    pw, ph = prior[:, 2] - prior[:, 0], prior[:, 3] - prior[:, 1]
-    px, py = prior[:, 0] + pw / 2, prior[:, 1] + ph / 2
-    o = offsets.astype(np.float64)
-    cx, cy = px + o[..., 0] * pw * v[0], py + o[..., 1] * ph * v[1]
-    w, h = np.exp(np.clip(o[..., 2] * v[2], -10, 10)) * pw, np.exp(np.clip(o[..., 3] * v[3], -10, 10)) * ph
-    return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], -1) * input_size
-
-
 def detections(outputs: Sequence[np.ndarray], info: dict[str, Any],
                input_size: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per image: boxes, scores and labels after per-class NMS, at most :data:`KEEP`, best first."""
-    offsets, logits = outputs
-    boxes = decode(offsets, priors(info, input_size), info["variances"], input_size)
-    z = logits.astype(np.float64) - logits.max(-1, keepdims=True)
-    probs = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
-    result = []
-    for b, p in zip(boxes, probs[..., :-1]):  # the last class is the background
-        rows, labels = np.nonzero(p > SCORE_THRESHOLD)
-        kept = [rows[labels == c][nms(b[rows[labels == c]], p[rows[labels == c], c], NMS_IOU)]
-                for c in np.unique(labels)]
-        cls = [np.full(len(k), c) for k, c in zip(kept, np.unique(labels))]
-        idx, lab = (np.concatenate(kept), np.concatenate(cls)) if kept else (np.zeros(0, int), np.zeros(0, int))
-        score = p[idx, lab]
-        order = np.argsort(-score, kind="stable")[:KEEP]
-        result.append((b[idx[order]], score[order], lab[order]))
-    return result
+    return ssd.detections(outputs, priors(info, input_size), info["variances"], input_size, SCORE_THRESHOLD,
+                          NMS_IOU, KEEP)

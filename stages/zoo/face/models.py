@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ..cls.models import FILES, missing  # noqa: F401  (re-exported for the dense stages)
+from ..det.ssd import VARIANCES, detector, ssd_loss
 
 #: Published BlazeFace anchors: strides of the two outputs and the square anchor sizes (px at 640) of each.
 STEPS = [8, 16]
 MIN_SIZES_640 = [[16.0, 24.0], [32.0, 48.0, 64.0, 80.0, 96.0, 128.0]]
-#: SSD box coding variances (ppdet's SSDLoss and SSDBox defaults).
-VARIANCES = [0.1, 0.1, 0.2, 0.2]
+#: Match IoU of BlazeFace's SSD loss (configs/face_detection/_base_/blazeface.yml).
+MATCH_IOU = 0.35
 
 #: Variant -> (blaze_filters, double_blaze_filters) of ppdet's BlazeNet; "lite" is :class:`_LiteNet`.
 _FILTERS = {
@@ -154,64 +155,8 @@ def build(arch: dict[str, Any]):
                                      min_sizes=min_sizes(arch["input"]), max_sizes=[[], []], offset=0.5,
                                      flip=False, min_max_aspect_ratios_order=False)
         head = FaceHead(num_classes=arch["classes"], in_channels=channels, anchor_generator=anchors,
-                        loss=_ssd_loss())
-        return _detector(backbone, head)
-
-
-def _ssd_loss():
-    """ppdet's SSDLoss as BlazeFace configures it (match IoU 0.35), with its hard-negative mining made to
-    run on paddle 3.3.
-
-    Compatibility shim, kept here rather than in stages/zoo/runtime.py because that module is a
-    dependency of every stage: ppdet 2.6's ``_mine_hard_example`` compares int64 ranks with float32
-    counts, which paddle 3.3 no longer promotes (TypeError). The override is ppdet's method with the
-    ranks cast to float (and its per-image loop over the counts as one ``where``).
-    """
-    import paddle
-    from ppdet.modeling.losses.ssd_loss import SSDLoss
-
-    class Loss(SSDLoss):
-        def _mine_hard_example(self, conf_loss, targets_label, bg_index, mine_neg_ratio=0.01):
-            pos = (targets_label != bg_index).astype(conf_loss.dtype)
-            num_pos = pos.sum(axis=1, keepdim=True)
-            neg = (targets_label == bg_index).astype(conf_loss.dtype)
-            masked = conf_loss.detach() * neg
-            rank = masked.argsort(axis=1, descending=True).argsort(axis=1).astype(conf_loss.dtype)
-            floor = pos.shape[1] * mine_neg_ratio  # an image without positives keeps 1% of its anchors
-            num_neg = paddle.clip(num_pos * self.neg_pos_ratio, max=pos.shape[1])
-            num_neg = paddle.where(num_neg > 0, num_neg, paddle.full_like(num_neg, floor))
-            return ((rank < num_neg).astype(conf_loss.dtype) + pos).astype("bool")
-
-    return Loss(overlap_threshold=0.35, prior_box_var=VARIANCES)
-
-
-def _detector(backbone, head):
-    import paddle
-
-    class Detector(paddle.nn.Layer):
-        """Image batch -> box offsets (N, priors, 4) and class logits (N, priors, classes + 1, background
-        last); decoding against the anchors and NMS: :mod:`.decode`. With ``targets`` in train mode,
-        ppdet's SSD loss (a scalar)."""
-
-        def __init__(self):
-            super().__init__()
-            self.backbone, self.blaze_head = backbone, head
-
-        def forward(self, x, targets=None):
-            feats = self.backbone({"image": x})
-            boxes, scores = [], []
-            for i, feat in enumerate(feats):
-                # by registered name, not FaceHead's lists (nor its forward, which uses them): quant-aware
-                # training swaps the registered layers, and the lists would keep training the float ones
-                box, score = getattr(self.blaze_head, f"boxes{i}"), getattr(self.blaze_head, f"scores{i}")
-                boxes.append(box(feat).transpose([0, 2, 3, 1]).reshape([0, -1, 4]))
-                scores.append(score(feat).transpose([0, 2, 3, 1]).reshape([0, -1, self.blaze_head.num_classes]))
-            if self.training and targets is not None:
-                anchors = self.blaze_head.anchor_generator(feats, x)
-                return self.blaze_head.get_loss(boxes, scores, targets["gt_bbox"], targets["gt_class"], anchors)
-            return [paddle.concat(boxes, 1), paddle.concat(scores, 1)]
-
-    return Detector()
+                        loss=ssd_loss(MATCH_IOU))
+        return detector(backbone, head, "blaze_head")
 
 
 def weight_names(model: Any, static_names: list[str]) -> list[str]:
