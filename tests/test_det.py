@@ -85,10 +85,23 @@ def test_leaky_relu_exports_with_its_slope(tmp_path):
     np.testing.assert_allclose(onnx_runner(tmp_path / "m.onnx", 1)(x)[0], ref, atol=1e-4)
 
 
-def test_detector_chain(registry, embedded, tmp_path):
+def _chain(cfg: dict, folder: Path) -> tuple[dict, dict, dict]:
+    """Stages det_train, det_export and det_benchmark of ``cfg`` in ``folder``: their figures."""
     from stages.dense_benchmark import main as bench_main
     from stages.dense_export import main as export_main
     from stages.dense_train import main as train_main
+
+    (folder / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    c, model = ["--config", str(folder / "config.json")], str(folder / "model")
+    assert train_main(c + ["--out", model, "--metrics", str(folder / "train")]) == 0
+    assert export_main(c + ["--model", model, "--out", str(folder / "export")]) == 0
+    assert bench_main(c + ["--model", model, "--export", str(folder / "export"), "--out", str(folder / "bench.json"),
+                           "--sample", str(folder / "sample.png"), "--threads", "1", "--min-seconds", "0.01"]) == 0
+    return tuple(json.loads((folder / name).read_text()) for name in ("train/train.json", "export/export.json",
+                                                                      "bench.json"))
+
+
+def test_detector_chain(registry, embedded, tmp_path):
     from stages.pretrain import config_for
     from stages.pretrain import train as pretrain_train
     from stages.zoo.resolve import resolve
@@ -103,20 +116,11 @@ def test_detector_chain(registry, embedded, tmp_path):
     assert cfg["run"]["weights"] == "models/pretrain/MobileNetV1/model.pdparams"  # the tiny profile's
     backbone = str(tmp_path / "pre" / "model.pdparams")
     cfg["run"].update(epochs=1, batch_size=4, weights=backbone)
-    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    c = ["--config", str(tmp_path / "config.json")]
-    assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train")]) == 0
-    train = json.loads((tmp_path / "train" / "train.json").read_text())
+    train, exported, bench = _chain(cfg, tmp_path)
     assert train["train_images"] == 12 and np.isfinite(train["train_loss"]) and 0 <= train["box_ap"] <= 100
     assert train["weights"] == backbone and train["weights_loaded"] == 135  # every MobileNetV1 backbone tensor
     assert json.loads((tmp_path / "model" / "config.json").read_text())["run"]["weights"] == backbone
-    assert export_main(c + ["--model", str(tmp_path / "model"), "--out", str(tmp_path / "export")]) == 0
-    exported = json.loads((tmp_path / "export" / "export.json").read_text())
     assert exported["outputs"] == 3 and exported["max_abs_diff_onnxruntime"] < 1e-2
-    assert bench_main(c + ["--model", str(tmp_path / "model"), "--export", str(tmp_path / "export"),
-                           "--out", str(tmp_path / "bench.json"), "--sample", str(tmp_path / "sample.png"),
-                           "--threads", "1", "--min-seconds", "0.01"]) == 0
-    bench = json.loads((tmp_path / "bench.json").read_text())
     for key in ("box_ap", "onnx_fp32_box_ap", "paddle_fp32_t1_paper_median_ms", "onnx_fp32_t1_paper320_median_ms",
                 "params_m", "paper_params_m", "paper_gflops", "size_mb", "commit"):
         assert key in bench, key
@@ -416,9 +420,6 @@ def test_ssdlite_quant_aware_leaves_the_seeds_layers_in_float(registry):
 
 def test_ssdlite_chain(registry, embedded, tmp_path):
     """An SSDLite trained, exported and benchmarked as the YOLOv3s."""
-    from stages.dense_benchmark import main as bench_main
-    from stages.dense_export import main as export_main
-    from stages.dense_train import main as train_main
     from stages.zoo.det import measure
     from stages.zoo.resolve import resolve
 
@@ -428,18 +429,9 @@ def test_ssdlite_chain(registry, embedded, tmp_path):
     assert cfg["run"]["weights"] == ""  # the tiny profile trains it from scratch (params/zoo/detection.yaml)
     cfg["data"] = str(embedded["root"] / "det" / "coco")
     cfg["run"].update(epochs=1, batch_size=4)
-    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    c = ["--config", str(tmp_path / "config.json")]
-    assert train_main(c + ["--out", str(tmp_path / "model"), "--metrics", str(tmp_path / "train")]) == 0
-    train = json.loads((tmp_path / "train" / "train.json").read_text())
+    train, exported, bench = _chain(cfg, tmp_path)
     assert np.isfinite(train["train_loss"]) and 0 <= train["box_ap"] <= 100 and "weights" not in train
-    assert export_main(c + ["--model", str(tmp_path / "model"), "--out", str(tmp_path / "export")]) == 0
-    exported = json.loads((tmp_path / "export" / "export.json").read_text())
     assert exported["outputs"] == 2 and exported["max_abs_diff_onnxruntime"] < 1e-2
-    assert bench_main(c + ["--model", str(tmp_path / "model"), "--export", str(tmp_path / "export"),
-                           "--out", str(tmp_path / "bench.json"), "--sample", str(tmp_path / "sample.png"),
-                           "--threads", "1", "--min-seconds", "0.01"]) == 0
-    bench = json.loads((tmp_path / "bench.json").read_text())
     assert abs(bench["paddle_fp32_box_ap"] - bench["onnx_fp32_box_ap"]) < 1.0  # same model, two runtimes
     assert bench["paper_input"] == 320 and 1.5 < bench["paper_params_m"] < 2.5  # 80 classes, full width
     assert all(f"paddle_fp32_t1_paper{px}_median_ms" in bench for px in measure.PAPER_SIZES if px != 320)
