@@ -101,8 +101,9 @@ def test_recalibrate_bn_reaches_paddleclas_batchnorm(embedded):
 
 @pytest.mark.parametrize("name", ["MobileNetV1", "MobileNetV2", "ResNet50", "ShuffleNetV2"])
 def test_bn_shift_starts_every_batch_norm_but_the_classifiers_there(name):
-    """Every batch norm of a PaddleClas model (legacy and 2.x classes alike) but the last, which feeds the
-    classifier, starts at the profile's shift."""
+    """Every batch norm of a PaddleClas model (legacy and 2.x classes alike) but the last in layer order
+    starts at the profile's shift. That last one has the classifier's input width: in the light nets it
+    feeds the pool and classifier; in ResNet50 it is the last bottleneck's, before the residual add."""
     import numpy as np
     import paddle
 
@@ -115,7 +116,7 @@ def test_bn_shift_starts_every_batch_norm_but_the_classifiers_there(name):
     assert fit.shift_batch_norms(model, 2.0) == len(norms) - 1 > 0
     assert all(np.all(m.bias.numpy() == 2.0) for m in norms[:-1]) and np.all(norms[-1].bias.numpy() == 0.0)
     fc = [m for m in model.sublayers() if isinstance(m, paddle.nn.Linear)][-1]
-    assert norms[-1]._mean.shape[0] == fc.weight.shape[0]  # the unshifted one feeds the classifier
+    assert norms[-1]._mean.shape[0] == fc.weight.shape[0]  # the unshifted one is as wide as the classifier's input
 
 
 def test_bn_shift_is_in_the_configs_of_the_families_that_set_it_only(registry):
