@@ -74,7 +74,7 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     if quant:
         (out / "int8").mkdir()
     if aware:
-        leave_float(model, [task.models.NOT_QUANT[p] for p in quant["not_quant_pattern"]])
+        qat.leave_float(model, [task.models.NOT_QUANT[p] for p in quant["not_quant_pattern"]])
         quanter = qat.prepare(model, quant["weight_bits"], quant["activation_bits"])
         task.fit.fit(model, train, {**finetune, "warmup_epochs": 0.0}, "cosine", info, rng, metrics / "curves")
         figures[f"qat_{head}"] = dense.scores(task, model, val, info)[head]
@@ -87,17 +87,6 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     write_json(out / "model.json", info)
     write_json(out / "config.json", config)
     return figures
-
-
-def leave_float(model: Any, names: list[str]) -> None:
-    """Keep the convolutions and linear layers under sublayers called ``names`` (one component of a
-    layer's path: ``mid_se``) out of quant-aware training: Paddle's pass skips a layer with ``skip_quant``
-    set (kept here, not in stages/zoo/compress, a dependency of the classification stages too)."""
-    import paddle
-
-    for path, layer in model.named_sublayers():
-        if set(path.split(".")) & set(names) and isinstance(layer, (paddle.nn.Conv2D, paddle.nn.Linear)):
-            layer.skip_quant = True
 
 
 def recalibrate(model: Any, data: Any, batch_size: int, batches: int | None = None) -> None:

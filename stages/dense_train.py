@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from stages.train import WeightsError, initialise, parse
+from stages.train import WeightsError, initialise, parse, weights_key
 from stages.zoo.io import write_json
 
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         figures = distributed.train_staged("stages.dense_train", args, config, train)
     except (DatasetError, task.models.UnsupportedArch, WeightsError, distributed.LaunchError) as err:
-        print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
+        print(f"{args.config}: entry '{config['name']}': {weights_key(err)}{err}", file=sys.stderr)
         return 1
     if not figures:  # a launched worker: rank 0 reports
         return 0

@@ -129,8 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pretrain {args.backbone}: {err}", file=sys.stderr)
         return 1
     except WeightsError as err:  # the published weights that params name for the backbone
-        reason = str(err).removeprefix("key 'run.weights': ")
-        print(f"params/defaults/detection.yaml: key 'pretrain.{args.backbone}': {reason}", file=sys.stderr)
+        print(f"params/defaults/detection.yaml: key 'pretrain.{args.backbone}': {err}", file=sys.stderr)
         return 1
     top1 = f"top1 {figures['top1']:.2f}" if "top1" in figures else f"as published ({figures['weights']})"
     print(f"pretrained {args.backbone}: {top1} in {figures['seconds']} s -> {args.out}")

@@ -23,7 +23,8 @@ from stages.zoo.io import write_json
 
 
 class WeightsError(Exception):
-    """``run.weights`` names no readable weights, or none that fit the model."""
+    """Weights that cannot be read or fit no tensor; the message says why, and the caller names its
+    params key (``run.weights``, or det_pretrain's ``pretrain.<backbone>``)."""
 
 
 #: The old static-graph downloads (the seeds' links): archives of one file per variable.
@@ -46,6 +47,8 @@ def _fetch(source: str, scratch: Path) -> Path:
     if path.is_dir():  # an archive holds one folder of variables (MobileNetV2_pretrained/)
         inner = [p for p in path.iterdir() if not p.name.startswith(".")]
         path = inner[0] if len(inner) == 1 and inner[0].is_dir() else path
+    if (path / "model.pdparams").is_file():  # PaddleSeg's backbone archives hold a folder with model.pdparams
+        path = path / "model.pdparams"
     return path
 
 
@@ -63,7 +66,7 @@ def _state(model, path: Path, source: str) -> dict:
     elif path.suffix == ".pdparams" and path.is_file():
         state = paddle.load(str(path))
     else:
-        raise WeightsError(f"key 'run.weights': {source} is neither a .pdparams file nor a static-graph archive")
+        raise WeightsError(f"{source} is neither a .pdparams file nor a static-graph archive")
     if hasattr(model, "backbone") and not set(state) & set(own):
         state = {f"backbone.{key}": value for key, value in state.items()}
     return state
@@ -90,10 +93,10 @@ def initialise(model, source: str | None) -> dict:
         try:
             state, own = _state(model, _fetch(source, Path(scratch)), source), model.state_dict()
         except (OSError, ValueError, RuntimeError, pickle.UnpicklingError) as err:  # a broken download
-            raise WeightsError(f"key 'run.weights': {source} cannot be read ({err})") from None
+            raise WeightsError(f"{source} cannot be read ({err})") from None
     fits = {k: v for k, v in state.items() if k in own and list(v.shape) == list(own[k].shape)}
     if not fits:
-        raise WeightsError(f"key 'run.weights': no tensor of {source} fits {type(model).__name__} "
+        raise WeightsError(f"no tensor of {source} fits {type(model).__name__} "
                            "(names and shapes differ)")
     model.set_state_dict(fits)
     print(f"initialised {len(fits)} of {len(own)} tensors from {source}")
@@ -123,7 +126,7 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
     if weights == models.PADDLECLAS:
         weights = models.published_weights(arch, config["train"].get("pretrain"))
         if weights is None:
-            raise WeightsError(f"key 'run.weights': PaddleClas publishes no weights of {arch['name']}")
+            raise WeightsError(f"PaddleClas publishes no weights of {arch['name']}")
     loaded = initialise(model, weights)
     start = time.perf_counter()
     final = fit.fit_logged(model, train_set, val_set, run, fit.schedule_kind(config), rng, metrics)
@@ -138,6 +141,11 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
                **({"processes": distributed.rank_and_size()[1]} if distributed.is_worker() else {})}
     write_json(metrics / "train.json", figures)
     return figures
+
+
+def weights_key(err: Exception) -> str:
+    """The params key that a :class:`WeightsError` is about, as a message prefix ('' for other errors)."""
+    return "key 'run.weights': " if isinstance(err, WeightsError) else ""
 
 
 def parse(argv: list[str] | None, doc: str, metrics_help: str) -> tuple[argparse.Namespace, dict]:
@@ -171,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         figures = distributed.train_staged("stages.train", args, config, train)
     except (DatasetError, UnsupportedArch, WeightsError, distributed.LaunchError) as err:
-        print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
+        print(f"{args.config}: entry '{config['name']}': {weights_key(err)}{err}", file=sys.stderr)
         return 1
     if not figures:  # a launched worker: rank 0 reports
         return 0

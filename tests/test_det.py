@@ -403,7 +403,7 @@ def test_ssd_targets_carry_each_box_label(embedded):
 def test_ssdlite_quant_aware_leaves_the_seeds_layers_in_float(registry):
     """``not_quant_pattern: [res_conv1, se_block]`` (ppdet 1.x names): every residual unit's depthwise conv
     and squeeze-excitation stay float convolutions; the rest get fake-quant ops."""
-    from stages.dense_compress import leave_float
+    from stages.zoo.compress.qat import leave_float
     from stages.zoo.compress import qat
     from stages.zoo.det import models
 

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from stages.zoo.catalog import ARCHS
+from stages.zoo.cls.models import _SCALED
+from stages.zoo.cls.nas import ARCH_SPACES
 from stages.zoo.resolve import resolve
+from zoo_groups import arch_names
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +113,7 @@ def test_bn_shift_starts_every_batch_norm_but_the_classifiers_there(name):
 
     from stages.zoo.cls import fit, models
 
-    model = models.build({"name": name, "scale": 0.25, "classes": 10})
+    model = models.build({"name": name, "scale": 0.25, "classes": 10, "input": 32})
     kinds = (paddle.nn.BatchNorm, paddle.nn.layer.norm._BatchNormBase)
     norms = [m for m in model.sublayers() if isinstance(m, kinds)]
     assert fit.shift_batch_norms(model, None) == 0 and np.all(norms[0].bias.numpy() == 0.0)
@@ -117,6 +121,41 @@ def test_bn_shift_starts_every_batch_norm_but_the_classifiers_there(name):
     assert all(np.all(m.bias.numpy() == 2.0) for m in norms[:-1]) and np.all(norms[-1].bias.numpy() == 0.0)
     fc = [m for m in model.sublayers() if isinstance(m, paddle.nn.Linear)][-1]
     assert norms[-1]._mean.shape[0] == fc.weight.shape[0]  # the unshifted one is as wide as the classifier's input
+
+
+#: The registry's classification architectures that PaddleClas builds at one width (HRNet's narrowing
+#: takes PaddleSlim ~80 s, so its case is slow).
+ONE_WIDTH = [pytest.param(name, marks=pytest.mark.slow) if name.startswith("HRNet") else name
+             for name in arch_names("classification") if name not in _SCALED and name not in ARCH_SPACES]
+
+
+@pytest.mark.parametrize("name", ONE_WIDTH)
+def test_a_one_width_architecture_is_narrowed_to_the_profile_width(name, tmp_path):
+    """At the tiny profile's scale 0.25 every ordinary convolution of a one-width PaddleClas network keeps
+    a quarter of its filters (the DenseNets and AlexNet, which PaddleSlim cannot narrow, stay whole), the
+    classifier takes the narrowed features, and the saved model loads back from its model.json."""
+    import json
+
+    import paddle
+
+    from stages.zoo.cls import models
+
+    size = max(32, ARCHS[name].min_input or 0)  # AlexNet's maps vanish below 224 px
+    arch = {"name": name, "classes": 10, "input": size}
+    info = models.describe({**arch, "scale": 0.25})
+    full, small = models.build({**arch, "scale": 1.0}), models.build({**arch, "scale": 0.25})
+    convs = [[m.weight.shape[0] for m in net.sublayers() if isinstance(m, paddle.nn.Conv2D) and m._groups == 1]
+             for net in (full, small)]
+    if name in models._FULL_WIDTH:
+        assert info["width"] == 1.0 and "narrowed" not in info and convs[0] == convs[1]
+    else:
+        assert info["width"] == 0.25 and info["narrowed"] and len(convs[0]) == len(convs[1])
+        assert all(abs(s - f / 4) <= 1 for f, s in zip(*convs)), name
+    assert small(paddle.randn([2, 3, size, size])).shape == [2, 10]
+    paddle.save(small.state_dict(), str(tmp_path / "model.pdparams"))
+    (tmp_path / "model.json").write_text(json.dumps(info), encoding="utf-8")
+    loaded, _ = models.load(tmp_path)
+    assert {k: v.shape for k, v in loaded.state_dict().items()} == {k: v.shape for k, v in small.state_dict().items()}
 
 
 def test_bn_shift_is_in_the_configs_of_the_families_that_set_it_only(registry):
@@ -224,10 +263,10 @@ def test_a_static_graph_archive_loads_by_variable_name(tmp_path):
     figures = initialise(model, str(archive))
     assert figures == {"weights": str(archive), "weights_loaded": len(published), "weights_fresh": 0}
     assert all(np.array_equal(model.state_dict()[k].numpy(), v.numpy()) for k, v in published.items())
-    with pytest.raises(WeightsError, match="key 'run.weights'.*MobileNetV2_pretrained.tar"):
+    with pytest.raises(WeightsError, match="MobileNetV2_pretrained.tar"):
         initialise(models.build({"name": "MobileNetV1", "scale": 0.25, "classes": 10}), str(archive))
     (tmp_path / "broken.tar").write_bytes(archive.read_bytes()[:1000])  # a download cut short
-    with pytest.raises(WeightsError, match="key 'run.weights'.*broken.tar cannot be read"):
+    with pytest.raises(WeightsError, match="broken.tar cannot be read"):
         initialise(model, str(tmp_path / "broken.tar"))
 
 
@@ -245,3 +284,28 @@ def test_backbone_weights_load_into_the_backbone(tmp_path):
     paddle.save(paddle.nn.Linear(4, 3).state_dict(), str(tmp_path / "backbone.pdparams"))
     figures = initialise(Detector(), str(tmp_path / "backbone.pdparams"))
     assert (figures["weights_loaded"], figures["weights_fresh"]) == (2, 2)
+
+
+def test_a_paddleseg_backbone_archive_loads_its_model_pdparams(tmp_path):
+    """PaddleSeg publishes backbones as .tar.gz archives of one folder holding model.pdparams
+    (hrnet_w18_ssld.tar.gz): the folder's model.pdparams loads, as a backbone alone."""
+    import shutil
+
+    import numpy as np
+    import paddle
+
+    from stages.train import initialise
+
+    class Segmenter(paddle.nn.Layer):
+        def __init__(self):
+            super().__init__()
+            self.backbone, self.head = paddle.nn.Linear(4, 3), paddle.nn.Linear(3, 2)
+
+    published = paddle.nn.Linear(4, 3)
+    (tmp_path / "pack" / "hrnet_w18_ssld").mkdir(parents=True)
+    paddle.save(published.state_dict(), str(tmp_path / "pack" / "hrnet_w18_ssld" / "model.pdparams"))
+    archive = shutil.make_archive(str(tmp_path / "hrnet_w18_ssld"), "gztar", tmp_path / "pack")
+    model = Segmenter()
+    figures = initialise(model, archive)
+    assert (figures["weights_loaded"], figures["weights_fresh"]) == (2, 2)
+    assert np.array_equal(model.backbone.weight.numpy(), published.weight.numpy())

@@ -24,6 +24,14 @@ def one_per_method(task: str, group: str) -> list[str]:
     return sorted(by_method.values())
 
 
+def arch_names(task: str) -> list[str]:
+    """The architecture names that the baselines of params/zoo/<task>.yaml declare, sorted."""
+    import yaml
+
+    zoo = yaml.safe_load((ROOT / f"params/zoo/{task}.yaml").read_text(encoding="utf-8"))
+    return sorted({entry["arch"]["name"] for entry in zoo[task]["baselines"].values()})
+
+
 def untrained_base(registry, name: str, folder: Path) -> dict:
     """Write ``folder``, a train stage folder holding the fresh (untrained) model of entry ``name``, as its
     task's package builds it (what a compress stage needs); returns the model's resolved arch."""

@@ -45,12 +45,14 @@ def shift_batch_norms(model: Any, shift: float | None) -> int:
     the input (Yang et al., ICLR 2019), 100-400x the head's in MobileNetV1, and the from-scratch tiny
     profile's few hundred steps learned nothing (MobileNets, ShuffleNet, ResNet50 near chance). With
     beta 2 the ReLUs start almost linear and the early gradients are the head's order.
-    The last batch norm (in layer order: the one that feeds the classifier) stays at 0: shifted, its
-    features share a mean of ~``shift``, so each optimizer step moves every logit by ~features x shift
-    x lr (MobileNetV2's 1280 features: ~7.7 at lr 0.003) and the head never settles. Probes of
-    2026-12-07 (10 epochs at lr 0.003), top-1 shifted everywhere -> last one unshifted: MobileNetV2
-    17 -> 61, MobileNetV1 71 -> 80, ShuffleNetV2 67 -> 75, MobileNetV3_large 66 -> 75; HRNet_W18_C
-    (2 epochs) 13 -> 68; ResNet18 78 -> 79.
+    The last batch norm in layer order stays at 0. In the light nets it feeds the pool and classifier:
+    shifted, its features share a mean of ~``shift``, so each optimizer step moves every logit by
+    ~features x shift x lr (MobileNetV2's 1280 features: ~7.7 at lr 0.003) and the head never settles.
+    Probes of 2026-12-07 (10 epochs at lr 0.003), top-1 shifted everywhere -> last one unshifted:
+    MobileNetV2 17 -> 61, MobileNetV1 71 -> 80, ShuffleNetV2 67 -> 75, MobileNetV3_large 66 -> 75;
+    HRNet_W18_C (2 epochs) 13 -> 68; ResNet18 78 -> 79. In bottleneck ResNets it is the last residual
+    branch's, before the add; at full width leaving it unshifted cost ResNet50 4 points, narrowed to
+    x0.25 (:func:`.models.narrow`) nothing (2 epochs: 70.2 shifted, 70.7 not).
     Published weights overwrite it, so only training from scratch sees it.
     """
     import paddle

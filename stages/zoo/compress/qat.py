@@ -26,6 +26,17 @@ def prepare(model: Any, weight_bits: int = 8, activation_bits: int = 8) -> Any:
     return quanter
 
 
+def leave_float(model: Any, names: list[str]) -> None:
+    """Keep the convolutions and linear layers under sublayers called ``names`` (one component of a
+    layer's path: ``mid_se``) out of quant-aware training: Paddle's pass skips a layer with ``skip_quant``
+    set (PaddleSlim's ``QAT`` keeps it)."""
+    import paddle
+
+    for path, layer in model.named_sublayers():
+        if set(path.split(".")) & set(names) and isinstance(layer, (paddle.nn.Conv2D, paddle.nn.Linear)):
+            layer.skip_quant = True
+
+
 def save_int8(quanter: Any, model: Any, out: Path) -> None:
     """Write ``out/inference.pdmodel`` + ``.pdiparams`` (int8), height and width left free."""
     from ..cls.models import input_spec
