@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from stages.zoo.det.models import _ONE_WIDTH
 from zoo_groups import one_per_method, untrained_base
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,6 +257,23 @@ def test_a_pretrained_classifier_fills_its_detector_backbone(registry, name):
     own = detector.state_dict()
     backbone = [k for k in own if k.startswith("backbone.")]
     assert backbone and all(k in state and list(state[k].shape) == list(own[k].shape) for k in backbone)
+
+
+@pytest.mark.parametrize("name", sorted(_ONE_WIDTH))
+def test_a_one_width_backbone_is_narrowed_to_the_profile_width(name):
+    """ppdet builds ResNet34 and DarkNet53 at one width: at scale 0.25 they keep a quarter of every
+    convolution's filters (~1/16 of the tensors), and ``out_shape`` (what the FPN is built from) says the
+    channels the narrowed maps have."""
+    import paddle
+
+    from stages.zoo.det import models
+
+    size = lambda net: sum(int(np.prod(p.shape)) for p in net.parameters())
+    full, narrow = models.backbone(name, 1.0), models.backbone(name, 0.25)
+    assert 1 / 20 < size(narrow) / size(full) < 1 / 12
+    maps = narrow({"image": paddle.zeros([1, 3, 64, 64])})
+    assert [m.shape[1] for m in maps] == [s.channels for s in narrow.out_shape]
+    assert [s.channels // 4 for s in full.out_shape] == [s.channels for s in narrow.out_shape]
 
 
 @pytest.mark.parametrize("name", _declared_backbones())

@@ -4,8 +4,8 @@ here, SSDLite in :mod:`.ssd`.
     model = build({"name": "YOLOv3", "backbone": "MobileNetV1", "classes": 10, "input": 96, "scale": 0.25})
 
 The tiny profile narrows the backbone and the YOLOv3 FPN by ``scale`` (ppdet's ``YOLOv3FPN`` has fixed
-widths, so :class:`ScaledYOLOv3FPN` rebuilds it from ppdet's own blocks); at ``scale`` 1 the model is
-ppdet's as published. Anchors are the published COCO anchors for 608 px, scaled to the input size.
+widths, so :class:`ScaledYOLOv3FPN` rebuilds it from ppdet's own blocks; its one-width backbones are
+narrowed by uniform filter pruning, :func:`_narrow`); at ``scale`` 1 the model is ppdet's as published. Anchors are the published COCO anchors for 608 px, scaled to the input size.
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ _BACKBONES = {
 }
 
 
+#: Backbones that ppdet builds at one width: the tiny profile narrows them to its ``scale`` (:func:`_narrow`);
+#: at full width ResNet34's pretraining alone took 18 minutes on 2 cores, and its YOLOv3 over an hour.
+#: Not ResNet50_vd: its entries have deformable convolutions, whose ppdet layer PaddleSlim cannot trace on
+#: paddle 3.3 (``sigmoid(): argument must be Value, but got Variable``), so it stays whole.
+_ONE_WIDTH = {"ResNet34", "DarkNet53"}
+
+
 #: The seeds' layers left in float by SSDLite's quant-aware training (ppdet 1.x MobileNetV3 name scopes:
 #: each residual unit's depthwise conv and its squeeze-excitation) -> ppdet 2.x's ``ResidualUnit`` sublayers.
 NOT_QUANT = {"res_conv1": "bottleneck_conv", "se_block": "mid_se"}
@@ -68,7 +75,40 @@ def backbone(name: str, scale: float = 1.0, dcn: bool = False):
         raise UnsupportedArch(f"YOLOv3 backbone {name!r} is not built yet (built: {', '.join(_BACKBONES)})")
     path, kwargs = _BACKBONES[name]
     module, cls = path.rsplit(".", 1)
-    return getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**kwargs(scale, dcn))
+    body = getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**kwargs(scale, dcn))
+    if name in _ONE_WIDTH and scale < 1:
+        _narrow(body, scale)
+    return body
+
+
+def _narrow(body: Any, scale: float) -> None:
+    """Narrow a one-width ppdet backbone to ``scale`` as the one-width classifiers are
+    (:func:`..cls.models.narrow`), and make its ``out_shape`` say the narrowed channels."""
+    import paddle
+
+    from ..cls.models import narrow
+
+    class Traced(paddle.nn.Layer):
+        """A tensor-in forward for PaddleSlim's tracer (ppdet's backbones take a dict), with a pooled linear
+        layer on each output map: the pruner leaves whole the filters of maps that nothing consumes."""
+
+        def __init__(self):
+            super().__init__()
+            self.body = body
+            self.heads = paddle.nn.LayerList([paddle.nn.Linear(s.channels, 1) for s in body.out_shape])
+
+        def forward(self, x):
+            pooled = [paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(f, 1), 1) for f in self.body({"image": x})]
+            return paddle.add_n([head(p) for head, p in zip(self.heads, pooled)])
+
+    narrow(Traced(), 64, scale)
+    with paddle.no_grad():
+        channels = [f.shape[1] for f in body({"image": paddle.zeros([1, 3, 64, 64])})]
+    if len(body._out_channels) == len(channels):  # DarkNet lists its returned maps' channels
+        body._out_channels = channels
+    else:  # ResNet lists every stage's
+        for i, c in zip(body.return_idx, channels):
+            body._out_channels[i] = c
 
 
 def classifier(name: str, scale: float, classes: int):
