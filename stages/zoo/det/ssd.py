@@ -35,15 +35,15 @@ OVERLAP = 0.5
 
 
 def anchor_levels(input_size: int) -> list[dict[str, Any]]:
-    """Per output: step (input px per cell), min and max anchor size (px) and aspect ratios, as ppdet's
-    ``AnchorGeneratorSSD`` derives them with ``base_size`` = the input (at 320: steps 16, 32, 64, 107,
-    160, 320; sizes 32-304 px)."""
+    """Per output: cells per side, step (input px per cell), min and max anchor size (px) and aspect
+    ratios, as ppdet's ``AnchorGeneratorSSD`` derives them with ``base_size`` = the input (at 320: steps
+    16, 32, 64, 107, 160, 320; sizes 32-304 px)."""
     step = int(math.floor((MAX_RATIO - MIN_RATIO) / (len(ASPECT_RATIOS) - 2)))
     ratios = list(range(MIN_RATIO, MAX_RATIO + 1, step))
     mins = [input_size * 0.10] + [input_size * r / 100 for r in ratios]
     maxs = [input_size * 0.20] + [input_size * (r + step) / 100 for r in ratios]
     cells = [math.ceil(input_size / (FIRST_STRIDE * 2 ** k)) for k in range(len(ASPECT_RATIOS))]
-    return [{"step": input_size / c, "min_size": lo, "max_size": hi, "aspect_ratios": ar}
+    return [{"cells": c, "step": input_size / c, "min_size": lo, "max_size": hi, "aspect_ratios": ar}
             for c, lo, hi, ar in zip(cells, mins, maxs, ASPECT_RATIOS)]
 
 
@@ -142,22 +142,31 @@ def _expanded(ratios: Sequence[float]) -> list[float]:
     return out
 
 
-def priors(levels: list[dict[str, Any]], input_size: int) -> np.ndarray:
-    """The anchors of a square ``input_size`` image, normalised x1, y1, x2, y2 and clipped to it, in the
-    head's order (row, column, then each aspect ratio and the min-max square), as Paddle's ``prior_box``
-    with ``min_max_aspect_ratios_order`` off."""
+def grid_priors(levels: Sequence[tuple[int, float, Sequence[tuple[float, float]]]], input_size: int,
+                clip: bool) -> np.ndarray:
+    """Anchors on square grids, normalised x1, y1, x2, y2, in a head's order (level, row, column, then
+    each size): per level its cells per side, step (px) and anchor widths and heights (px), centred at
+    each cell's middle (Paddle's ``prior_box`` offset 0.5); clipped to the image when ``clip``."""
     out = []
-    for k, lv in enumerate(levels):
-        cells = math.ceil(input_size / (FIRST_STRIDE * 2 ** k))
-        sizes = [(lv["min_size"] * math.sqrt(r), lv["min_size"] / math.sqrt(r)) for r in _expanded(lv["aspect_ratios"])]
-        sizes.append((math.sqrt(lv["min_size"] * lv["max_size"]),) * 2)
-        wh = np.array(sizes, np.float64) / 2
+    for cells, step, sizes in levels:
+        half = np.array(sizes, np.float64) / 2
         gy, gx = np.mgrid[0:cells, 0:cells]
-        cx, cy = (gx + 0.5) * lv["step"], (gy + 0.5) * lv["step"]
-        box = np.stack([cx[..., None] - wh[:, 0], cy[..., None] - wh[:, 1], cx[..., None] + wh[:, 0],
-                        cy[..., None] + wh[:, 1]], -1)
-        out.append(np.clip(box.reshape(-1, 4) / input_size, 0, 1))
+        cx, cy = (gx + 0.5) * step, (gy + 0.5) * step
+        box = np.stack([cx[..., None] - half[:, 0], cy[..., None] - half[:, 1], cx[..., None] + half[:, 0],
+                        cy[..., None] + half[:, 1]], -1).reshape(-1, 4) / input_size
+        out.append(np.clip(box, 0, 1) if clip else box)
     return np.concatenate(out)
+
+
+def priors(levels: list[dict[str, Any]], input_size: int) -> np.ndarray:
+    """SSDLite's anchors (:func:`anchor_levels`) of a square ``input_size`` image, clipped to it: per
+    cell each aspect ratio, then the min-max square, as Paddle's ``prior_box`` with
+    ``min_max_aspect_ratios_order`` off."""
+    def sizes(lv: dict[str, Any]) -> list[tuple[float, float]]:
+        ratios = [(lv["min_size"] * math.sqrt(r), lv["min_size"] / math.sqrt(r)) for r in _expanded(lv["aspect_ratios"])]
+        return ratios + [(math.sqrt(lv["min_size"] * lv["max_size"]),) * 2]
+
+    return grid_priors([(lv["cells"], lv["step"], sizes(lv)) for lv in levels], input_size, clip=True)
 
 
 def decode(offsets: np.ndarray, prior: np.ndarray, variances: Sequence[float], input_size: int) -> np.ndarray:

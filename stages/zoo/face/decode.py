@@ -18,15 +18,9 @@ SCORE_THRESHOLD, NMS_IOU, KEEP = 0.01, 0.3, 750
 def priors(info: dict[str, Any], input_size: int) -> np.ndarray:
     """The anchors of a square ``input_size`` image, normalised x1, y1, x2, y2, in the head's order
     (row, column, then size), as ppdet's ``prior_box`` with one aspect ratio and offset 0.5."""
-    out = []
-    for step, sizes in zip(info["steps"], info["min_sizes"]):
-        cells = math.ceil(input_size / step)  # stride-2 convs and ceil-mode pools round up
-        gy, gx = np.mgrid[0:cells, 0:cells]
-        cx, cy = (gx + 0.5) * step, (gy + 0.5) * step
-        half = np.array(sizes, np.float64) / 2
-        box = np.stack([cx[..., None] - half, cy[..., None] - half, cx[..., None] + half, cy[..., None] + half], -1)
-        out.append(box.reshape(-1, 4) / input_size)
-    return np.concatenate(out)
+    # stride-2 convs and ceil-mode pools round the cells per side up
+    return ssd.grid_priors([(math.ceil(input_size / step), step, [(s, s) for s in sizes])
+                            for step, sizes in zip(info["steps"], info["min_sizes"])], input_size, clip=False)
 
 
 def detections(outputs: Sequence[np.ndarray], info: dict[str, Any],
