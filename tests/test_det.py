@@ -274,6 +274,9 @@ def test_a_one_width_backbone_is_narrowed_to_the_profile_width(name):
     maps = narrow({"image": paddle.zeros([1, 3, 64, 64])})
     assert [m.shape[1] for m in maps] == [s.channels for s in narrow.out_shape]
     assert [s.channels // 4 for s in full.out_shape] == [s.channels for s in narrow.out_shape]
+    detector = models.build({"name": "YOLOv3", "backbone": name, "scale": 0.25, "classes": 3, "input": 64})
+    names = [p.name for p in detector.parameters()]
+    assert len(set(names)) == len(names)  # the optimizers key their state by name
 
 
 @pytest.mark.parametrize("name", _declared_backbones())

@@ -101,7 +101,10 @@ def _narrow(body: Any, scale: float) -> None:
             pooled = [paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(f, 1), 1) for f in self.body({"image": x})]
             return paddle.add_n([head(p) for head, p in zip(self.heads, pooled)])
 
-    narrow(Traced(), 64, scale)
+    # in a name scope of its own: the tracer restarts the names, and the layers built after (neck, head) must
+    # not reuse the backbone's (AdamW keys its moments by name)
+    with paddle.utils.unique_name.guard():
+        narrow(Traced(), 64, scale)
     with paddle.no_grad():
         channels = [f.shape[1] for f in body({"image": paddle.zeros([1, 3, 64, 64])})]
     if len(body._out_channels) == len(channels):  # DarkNet lists its returned maps' channels
