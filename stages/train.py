@@ -37,8 +37,9 @@ def _fetch(source: str, scratch: Path) -> Path:
     if source.startswith(("http://", "https://")):
         from paddle.utils.download import get_weights_path_from_url
 
-        return Path(get_weights_path_from_url(source))
-    path = Path(source)
+        path = Path(get_weights_path_from_url(source))
+    else:
+        path = Path(source)
     if path.is_file() and path.name.endswith(ARCHIVES):
         import shutil
 
@@ -129,7 +130,11 @@ def train(config: dict, out: Path, metrics: Path, tokens: list[int] | None = Non
             raise WeightsError(f"PaddleClas publishes no weights of {arch['name']}")
     loaded = initialise(model, weights)
     start = time.perf_counter()
-    final = fit.fit_logged(model, train_set, val_set, run, fit.schedule_kind(config), rng, metrics)
+    if run["epochs"]:
+        final = fit.fit_logged(model, train_set, val_set, run, fit.schedule_kind(config), rng, metrics)
+    else:  # as published (the full profile's baselines: the seeds link the trained models): scored only
+        final = {f"val_{k}": v for k, v in fit.evaluate(model, val_set).items()}
+        fit.log_once(metrics, final)
     if distributed.rank_and_size()[0]:  # rank 0 writes
         return {}
     paddle.save(model.state_dict(), str(out / "model.pdparams"))

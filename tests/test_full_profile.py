@@ -1,8 +1,8 @@
 """The `full` profile's chain for one entry of each task, on the real-format fixtures under tests/fixtures.
 
 Each chain is the one `dvc repro` runs in the full profile (train the base, quantize it after training,
-export, benchmark; the detector's base starts from its published ImageNet backbone, as det_pretrain writes
-it) with the paper's architecture, width, class count and input size; only the schedule is cut to one
+export, benchmark; the classifier's base is PaddleClas' published model, scored as it is, the detector's
+starts from its published ImageNet backbone, as det_pretrain writes it) with the paper's architecture, width, class count and input size; only the schedule is cut to one
 epoch and the timing to one run, because the fixtures hold one or two images per split.
 """
 
@@ -33,8 +33,9 @@ def _config(registry, name: str, fixture: str, folder: Path, weights: str | None
 
     config = resolve(registry, name, "full")
     config["data"] = str(FIXTURES / fixture)
-    config["run"].update(SHORT)
-    if "weights" in config["run"]:  # det_train starts from stage det_pretrain's output: made here
+    published = config["run"].get("weights") == "paddleclas"  # a classification baseline, scored as published
+    config["run"].update({k: v for k, v in SHORT.items() if not (published and k == "epochs")})
+    if config["task"] == "detection" and "weights" in config["run"]:  # det_pretrain's output: made here
         config["run"]["weights"] = weights
     config["threads"] = 1
     folder.mkdir(parents=True)
@@ -63,20 +64,63 @@ def _pretrained(registry, backbone: str, folder: Path, published_backbone) -> st
     return str(folder / "out" / "model.pdparams")
 
 
+def _published_classifier(registry, name: str, published_backbone) -> dict:
+    """PaddleClas' published weights of a baseline (a stand-in that the weights download hands out)."""
+    import paddle
+
+    from stages.zoo.cls import models
+    from stages.zoo.resolve import resolve
+
+    paddle.seed(7)
+    state = models.build(resolve(registry, name, "full")["arch"]).state_dict()
+    paddle.save(state, str(published_backbone.path))
+    return {k: v.numpy() for k, v in state.items()}
+
+
+def _published_seg_backbone(registry, name: str, folder: Path, monkeypatch) -> dict:
+    """PaddleSeg's published backbone archive as Paddle's download leaves it, unpacked: a folder holding
+    model.pdparams of PaddleSeg's backbone at full width (a stand-in that the weights download hands out)."""
+    import paddle
+    import paddle.utils.download
+
+    from stages.zoo.resolve import resolve
+    from stages.zoo.seg import models
+
+    arch = resolve(registry, name, "full")["arch"]
+    paddle.seed(7)
+    with paddle.utils.unique_name.guard():
+        state = models.build(arch).backbone.state_dict()
+    (folder / "mobilenetv2_x1_0_ssld").mkdir(parents=True)
+    paddle.save(state, str(folder / "mobilenetv2_x1_0_ssld" / "model.pdparams"))
+    monkeypatch.setattr(paddle.utils.download, "get_weights_path_from_url", lambda url: str(folder))
+    return {k: v.numpy() for k, v in state.items()}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CHAINS))
-def test_full_profile_chain_on_fixtures(registry, tmp_path, published_backbone, name):
+def test_full_profile_chain_on_fixtures(registry, tmp_path, published_backbone, monkeypatch, name):
     entry = registry.entries[name]
     base, fixture = entry.base, CHAINS[name]
     run = _stages(entry.task)
     b, c = tmp_path / "base", tmp_path / "entry"
     weights = _pretrained(registry, entry.arch.backbone, tmp_path / "pretrain", published_backbone) \
         if entry.task == "detection" else None
+    published = _published_classifier(registry, base, published_backbone) if entry.task == "classification" else None
+    backbone = _published_seg_backbone(registry, base, tmp_path / "seg", monkeypatch) \
+        if entry.task == "semantic_segmentation" else None
     assert run["train"](_config(registry, base, fixture, b, weights) + ["--out", str(b / "model"),
                                                                       "--metrics", str(b / "train")]) == 0
+    figures = json.loads((b / "train" / "train.json").read_text())
     if weights:  # every backbone tensor of the paper-size detector from the published backbone
-        figures = json.loads((b / "train" / "train.json").read_text())
         assert figures["weights"] == weights and figures["weights_loaded"] == 135
+    if backbone:  # every backbone tensor from PaddleSeg's published archive, the rest fresh
+        assert figures["weights_loaded"] == len(backbone) and figures["weights_fresh"] > 0
+    if published:  # the baseline is PaddleClas' published model, scored, not trained
+        import paddle
+
+        assert figures["epochs"] == 0 and figures["weights_loaded"] == len(published) and "top1" in figures
+        saved = paddle.load(str(b / "model" / "model.pdparams"))
+        assert all(np.array_equal(saved[k].numpy(), v) for k, v in published.items())
     assert json.loads((b / "model" / "config.json").read_text())["arch"] == json.loads(
         (b / "config.json").read_text())["paper_arch"]  # the paper's architecture, not the tiny one
     args = _config(registry, name, fixture, c)

@@ -191,6 +191,26 @@ def test_train_starts_from_weights_and_keeps_a_head_of_other_shape_fresh(config,
     assert (figures["weights_loaded"], figures["weights_fresh"]) == (same["weights_loaded"] - 2, 2)
 
 
+def test_zero_epochs_score_the_published_weights_as_they_are(config, tmp_path):
+    """The full profile's baselines (``epochs: 0`` with weights): the published model is scored, not
+    trained: its tensors are saved unchanged and train.json has its top-1."""
+    import numpy as np
+    import paddle
+
+    from stages.zoo.cls import models
+
+    arch = json.loads(config.read_text())["arch"]
+    paddle.seed(3)
+    published = models.build(arch).state_dict()
+    paddle.save(published, str(tmp_path / "published.pdparams"))
+    cfg = _with(config, tmp_path / "cfg", run={"weights": str(tmp_path / "published.pdparams"), "epochs": 0})
+    assert _train(cfg, tmp_path / "out") == 0
+    saved = paddle.load(str(tmp_path / "out/train/model.pdparams"))
+    assert all(np.array_equal(saved[k].numpy(), v.numpy()) for k, v in published.items())
+    figures = json.loads((tmp_path / "out/metrics/train.json").read_text())
+    assert figures["epochs"] == 0 and figures["weights_loaded"] == len(published) and 0 <= figures["top1"] <= 100
+
+
 def test_train_reports_weights_it_cannot_read(config, tmp_path, capsys):
     import paddle  # noqa: F401  (paddle's first import prints an OMP_NUM_THREADS warning of its own)
 
