@@ -1,11 +1,11 @@
-"""Stage `seg_compress@<entry>` / `det_compress@<entry>`: a pruned or quantized segmenter or detector,
-made from its base with PaddleSlim.
+"""Stages `seg_compress@<entry>` / `det_compress@<entry>` / `det_distill@<entry>`: a pruned, quantized or
+distilled segmenter or detector, made from its base with PaddleSlim (and a teacher entry).
 
     python -m stages.dense_compress --config models/ENTRY/config.json --base models/BASE/model \
-        --out models/ENTRY/model --metrics metrics/ENTRY/compress
+        [--teacher models/TEACHER/model] --out models/ENTRY/model --metrics metrics/ENTRY/compress
 
 As the classification compress stage (stages/compress.py), with the task's own data, loss and scores
-(stages/zoo/tasks.py), prune then quantize:
+(stages/zoo/tasks.py), prune (and distill), then quantize:
 
 - prune: ``uniform`` (one ratio found for the FLOPs target), ``sensitive`` (PaddleSlim's
   sensitivity analysis, written to ``--metrics``/sensitivity.json, and the ratios it gives for the
@@ -13,6 +13,9 @@ As the classification compress stage (stages/compress.py), with the task's own d
   train images with batch-norm statistics re-estimated on them (:func:`recalibrate`, also after the
   pruning); then fine-tuning. A YOLOv3 entry prunes the seeds' head list (ppdet 1.x names,
   mapped by ``stages.zoo.det.models.weight_names``);
+- distill (YOLOv3, ``l2`` or ``fine_grained``): the loss gains a distance of the student's three output
+  maps to the teacher's (stages/zoo/det/fit.distilled_loss). Alone, the student trains again as its base did (same
+  seed, start and schedule) with the teacher; after pruning, the fine-tuning has the teacher;
 - quantize: ``post`` (quant_post, calibrated on the train split's whole images) or ``aware`` (QAT
   fine-tuning); the Paddle int8 model goes to ``--out``/int8 (the export stage adds its ONNX twin).
 
@@ -35,8 +38,9 @@ from stages.zoo.io import write_json
 PROBE_IMAGES = 32  # train images scoring a pruning candidate (each of ~9 ratios per conv, sensitivity)
 
 
-def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
-    """Apply the entry's method to its base and write the outputs; returns compress.json's figures."""
+def compress(config: dict, base: Path, out: Path, metrics: Path, teacher: Path | None = None) -> dict:
+    """Apply the entry's method to its base (and ``teacher``, a distilled entry's) and write the outputs;
+    returns compress.json's figures."""
     import numpy as np
     import paddle
 
@@ -55,6 +59,14 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     head = next(k for k in task.measure.HEADLINE if k in found)  # COCO box AP, VOC mAP, mIoU
     figures: dict[str, Any] = {f"base_{head}": found[head]}
     finetune = {**run, "epochs": run["finetune_epochs"], "lr": run["finetune_lr"] or run["lr"]}
+    tutor = {}  # the fit's teacher and strategy, for a distilled entry
+    if method["distill"]:
+        tutor_model, tutor_info = dense.load(task, teacher)
+        tutor = {"teacher": tutor_model, "strategy": method["distill"]["strategy"]}
+        figures[f"teacher_{head}"] = dense.scores(task, tutor_model, val, tutor_info)[head]
+        if not method["prune"]:  # the base's own training again, from the same start, with the teacher
+            model, rng = _fresh_student(config, task), np.random.default_rng(config["seed"])
+            task.fit.fit(model, train, run, schedule_kind(config), info, rng, metrics / "curves", **tutor)
     if method["prune"]:
         probe = train.head(PROBE_IMAGES)
         listed = method["prune"]["params"]  # the seeds' YOLOv3 head lists: ppdet 1.x names, mapped
@@ -66,7 +78,7 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
         figures.update({k: v for k, v in done.items() if k != "ratios"})
         recalibrate(model, train, run["batch_size"], compress_stage.RECALIBRATE_BATCHES)
         figures[f"pruned_{head}_before_finetune"] = dense.scores(task, model, val, info)[head]
-        task.fit.fit(model, train, finetune, schedule_kind(config), info, rng, metrics / "curves")
+        task.fit.fit(model, train, finetune, schedule_kind(config), info, rng, metrics / "curves", **tutor)
     figures[f"float_{head}"] = dense.scores(task, model, val, info)[head]
     paddle.save(model.state_dict(), str(out / "model.pdparams"))  # the float model, before quantization
     quant = method["quant"]
@@ -82,11 +94,25 @@ def compress(config: dict, base: Path, out: Path, metrics: Path) -> dict:
     elif quant:
         quant_post_model(model, quant, lambda: (x for _, x in train.batches(run["batch_size"])),
                          run["calib_batches"], out / "int8")  # calibrated on whole train images
-    if not method["prune"] and not aware:
+    if not method["prune"] and not aware and not method["distill"]:
         log_once(metrics / "curves", {f"val_{head}": figures[f"float_{head}"]})  # the curves dvc.yaml declares
     write_json(out / "model.json", info)
     write_json(out / "config.json", config)
     return figures
+
+
+def _fresh_student(config: dict, task: Any) -> Any:
+    """A distilled entry's student as stage det_train started its base: built after the same seed,
+    from the profile's starting weights (the backbone of det_pretrain), so that the teacher is the
+    only difference from the base's training."""
+    import paddle
+
+    from stages.train import initialise
+
+    paddle.seed(config["seed"])
+    model = task.models.build(config["arch"])
+    initialise(model, config["run"].get("weights"))
+    return model
 
 
 def recalibrate(model: Any, data: Any, batch_size: int, batches: int | None = None) -> None:
@@ -137,24 +163,32 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         0 on success, 1 on a bad config, input folder or dataset (one line on stderr).
     """
-    args, config = compress_stage.parse(argv, __doc__)
-    problem = _check(config, args.base)
+    args, config = compress_stage.parse(argv, __doc__, teacher=True)
+    problem = _check(config, args.base, args.teacher)
     if not problem:  # after the check: paddle's import warning would precede its one line
         runtime.shim_leaky_relu()  # the int8 program as the export stage writes the fp32 one (dense_export)
     return compress_stage.run(
-        args, config, problem, lambda out, metrics: compress(config, args.base, out, metrics),
-        lambda f: " ".join(f"{k} {v:.2f}" for k, v in f.items() if k.startswith(("base_", "float_", "qat_"))))
+        args, config, problem, lambda out, metrics: compress(config, args.base, out, metrics, args.teacher),
+        lambda f: " ".join(f"{k} {v:.2f}" for k, v in f.items()
+                           if k.startswith(("base_", "teacher_", "float_", "qat_"))))
 
 
-def _check(config: dict, base: Path) -> str | None:
-    """Why this stage cannot run ``config`` from ``base``, or None."""
+def _check(config: dict, base: Path, teacher: Path | None) -> str | None:
+    """Why this stage cannot run ``config`` from ``base`` (and ``teacher``), or None."""
     from stages.zoo.tasks import PACKAGES, package
 
     method, prune = config["method"], config["method"]["prune"]
     if config["task"] not in PACKAGES or config["base"] is None:
         return f"key 'task': this stage compresses {', '.join(PACKAGES)} entries made from a base"
-    if method["distill"] or method["nas"]:
-        return "key 'method': this stage prunes and quantizes; not built: distillation and search"
+    if method["nas"]:
+        return "key 'method': this stage prunes, quantizes and distills; not built: search"
+    distill = method["distill"]
+    if distill and (config["arch"]["name"] != "YOLOv3" or distill["strategy"] not in ("l2", "fine_grained")):
+        return "key 'method.distill': built here: the l2 and fine_grained distillation of YOLOv3 detectors"
+    if distill and teacher is None:
+        return "key 'method.distill.teacher': --teacher (the teacher entry's train output) is required"
+    if teacher is not None and not distill:
+        return "--teacher: the entry is not distilled"
     if prune and (prune["strategy"] == "auto" or (prune["params"] and not prune["ratios"]
                                                   and prune["strategy"] != "sensitive")):
         return "key 'method.prune.strategy': built here: uniform, sensitive and fixed ratios (not auto)"
@@ -164,7 +198,7 @@ def _check(config: dict, base: Path) -> str | None:
     if unknown:
         return (f"key 'method.quant.not_quant_pattern': {unknown[0]!r} is not a layer this stage can leave in "
                 f"float (known: {', '.join(known) or 'none'})")
-    missing = models.missing(base)
+    missing = next(filter(None, (models.missing(folder) for folder in (base, teacher) if folder)), None)
     return f"{missing}: missing (expected the train stage's output)" if missing else None
 
 

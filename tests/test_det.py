@@ -456,3 +456,100 @@ def test_ssdlite_chain(registry, embedded, tmp_path):
     assert abs(bench["paddle_fp32_box_ap"] - bench["onnx_fp32_box_ap"]) < 1.0  # same model, two runtimes
     assert bench["paper_input"] == 320 and 1.5 < bench["paper_params_m"] < 2.5  # 80 classes, full width
     assert all(f"paddle_fp32_t1_paper{px}_median_ms" in bench for px in measure.PAPER_SIZES if px != 320)
+
+
+def _yolo_batch(arch: dict, images: int = 2) -> dict:
+    """Targets of ``images`` random-box images for a YOLOv3 of ``arch`` (as det_train feeds it)."""
+    import paddle
+
+    from stages.zoo.det import models
+    from stages.zoo.det.data import yolo_targets
+
+    class Images:  # what yolo_targets reads of a DetSet without augmentation
+        def normalised(self, idx):
+            return np.random.default_rng(0).standard_normal((len(idx), 3, arch["input"], arch["input"])).astype(np.float32)
+
+        def gt_xywh(self, i):  # one box per image: normalised centre x, y, width, height; its label
+            return np.array([[0.4, 0.5, 0.4, 0.5]], np.float32), np.array([1])
+
+    info = models.describe(arch)
+    return {k: paddle.to_tensor(v) for k, v in yolo_targets(Images(), np.arange(images), info).items()}
+
+
+@pytest.mark.parametrize("strategy", ["l2", "fine_grained"])
+def test_a_distilled_yolov3_learns_its_teachers_output_maps(strategy):
+    """The distilled loss is ppdet's YOLOv3 loss plus a term that vanishes when the teacher's output maps
+    are the student's own (l2), and that gives the student's head a gradient (both strategies)."""
+    import copy
+
+    import paddle
+
+    from stages.zoo.det import fit, models
+
+    arch = {"name": "YOLOv3", "backbone": "MobileNetV1", "scale": 0.25, "classes": 3, "input": 64}
+    paddle.seed(1)
+    student = models.build(arch)
+    twin, other = copy.deepcopy(student), models.build(arch)
+    batch, head = _yolo_batch(arch), student.yolo_head
+    student.eval()  # batch norms as the teacher's (it runs in eval mode): the same output maps as its twin
+    maps = [conv(f) for conv, f in zip(head.yolo_outputs, student.neck(student.backbone({"image": batch["image"]})))]
+    plain = float(head.loss(maps, batch, head.anchors)["loss"])
+    if strategy == "l2":
+        assert float(fit.distilled_loss(student, twin, batch, strategy)) == pytest.approx(plain, rel=1e-5)
+    student.train()
+    plain = float(student(batch["image"], batch)["loss"])
+    loss = fit.distilled_loss(student, other, batch, strategy)
+    assert float(loss) > plain
+    loss.backward()
+    assert float(paddle.abs(student.yolo_head.yolo_outputs[0].weight.grad).sum()) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", one_per_method("detection", "distilled"))  # stage det_distill's entries
+def test_distilled_detector_chain(registry, embedded, tmp_path, monkeypatch, entry):
+    """Distill (from untrained base and teacher), export, benchmark: compress.json scores the teacher, the
+    student is retrained (distillation alone) or pruned by the seeds' ratios and fine-tuned (with pruning)."""
+    from stages import dense_compress
+    from stages.dense_benchmark import main as bench_main
+    from stages.dense_export import main as export_main
+    from stages.zoo.det import measure
+    from stages.zoo.resolve import resolve
+
+    monkeypatch.setattr(measure, "PAPER_SIZES", ())
+    cfg = resolve(registry, entry, "tiny")
+    cfg["data"] = str(embedded["root"] / "det" / cfg["dataset"])
+    cfg["paper_arch"]["input"] = 128
+    cfg["run"].update(epochs=1, finetune_epochs=1, batch_size=4, bench_runs=1, weights="")
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    untrained_base(registry, cfg["base"], tmp_path / "base")
+    untrained_base(registry, cfg["method"]["distill"]["teacher"], tmp_path / "teacher")
+    c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
+    assert dense_compress.main(c + ["--base", str(tmp_path / "base"), "--out", model, "--metrics",
+                                    str(tmp_path / "compress")]) == 1  # a distilled entry needs its teacher
+    assert dense_compress.main(c + ["--base", str(tmp_path / "base"), "--teacher", str(tmp_path / "teacher"),
+                                    "--out", model, "--metrics", str(tmp_path / "compress")]) == 0
+    done = json.loads((tmp_path / "compress" / "compress.json").read_text())
+    head = next(k[len("base_"):] for k in done if k.startswith("base_"))  # COCO box AP, VOC mAP
+    assert {f"teacher_{head}", f"float_{head}"} <= set(done)
+    pruned = json.loads((tmp_path / "model" / "model.json").read_text()).get("pruned")
+    assert bool(pruned) == bool(cfg["method"]["prune"])
+    assert export_main(c + ["--model", model, "--out", str(tmp_path / "export")]) == 0
+    assert bench_main(c + ["--model", model, "--export", str(tmp_path / "export"), "--out", str(tmp_path / "b.json"),
+                           "--sample", str(tmp_path / "sample.png"), "--threads", "1", "--min-seconds", "0"]) == 0
+    assert json.loads((tmp_path / "b.json").read_text())[head] >= 0
+
+
+def test_distillation_is_built_for_yolov3_only(registry, tmp_path, capsys):
+    """An SSDLite declared distilled stops with one line naming the key, nothing written."""
+    from stages import dense_compress
+    from stages.zoo.resolve import resolve
+
+    cfg = resolve(registry, "yolov3_mobilenetv1-voc-distill_r34", "tiny")
+    cfg["arch"]["name"] = "SSDLite"
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    args = ["--config", str(tmp_path / "config.json"), "--base", str(tmp_path), "--teacher", str(tmp_path),
+            "--out", str(tmp_path / "out"), "--metrics", str(tmp_path / "m")]
+    capsys.readouterr()
+    assert dense_compress.main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "key 'method.distill'" in err and not (tmp_path / "out").exists()
