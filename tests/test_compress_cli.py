@@ -9,7 +9,7 @@ import pytest
 
 @pytest.mark.parametrize("module, entry, key", [
     ("stages.dense_compress", "mobilenetv1-quant_post", "key 'task'"),  # a classification entry
-    ("stages.dense_compress", "yolov3_mobilenetv1-coco-prune_r578-distill_r34", "key 'method'"),  # distillation
+    ("stages.dense_compress", "yolov3_mobilenetv1-coco-prune_r578-distill_r34", "key 'method.distill.teacher'"),  # no --teacher
     ("stages.dense_compress", "yolov3_mobilenetv1-coco-prune_r578", "model.json: missing"),  # no base model
     ("stages.compress", "fastscnn-cityscapes-prune_uniform17", "key 'method'"),  # a segmentation entry
     ("stages.compress", "mobilenetv1-quant_post", "model.json: missing"),  # no base model in --base
