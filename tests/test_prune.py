@@ -106,3 +106,17 @@ def test_a_pruned_segmenter_is_recalibrated_and_its_candidates_scored_on_fresh_s
     dense_compress.recalibrate(model, seg, 4)  # as the scorer: every batch of its data
     assert not model.training and not any(m.training for m in model.sublayers())
     assert mean_abs_logit() == first
+
+
+def test_a_pruned_model_keeps_no_backup_and_prunes_again():
+    """After a final pruning (narrowing, or an entry's ratios) the state dict holds only the model's own
+    tensors, and a later trial prunes and restores the pruned shapes, not the unpruned ones."""
+    from stages.zoo.cls import models
+    from stages.zoo.compress.prune import uniform_ratio_for
+
+    model = models.build({"name": "ResNet18", "scale": 0.25, "classes": 10, "input": 32})
+    assert not [k for k in model.state_dict() if k.endswith("_backup")]
+    shapes = {k: v.shape for k, v in model.state_dict().items()}
+    assert 0 < uniform_ratio_for(model, 32, 0.3, steps=3) < 0.95
+    after = model.state_dict()  # (paddle.flops, counting the MACs, adds counters of its own)
+    assert {k: after[k].shape for k in shapes} == shapes and not [k for k in after if k.endswith("_backup")]

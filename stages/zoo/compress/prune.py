@@ -62,8 +62,19 @@ def uniform_ratio_for(model: Any, input_size: int, target: float, criterion: str
 
 def apply_ratios(model: Any, input_size: int, ratios: dict[str, float], criterion: str = "l1_norm") -> None:
     """Prune ``model`` in place by per-weight filter ratios (also how a saved pruned model is rebuilt:
-    the shapes depend on the ratios only)."""
+    the shapes depend on the ratios only). The pruning is final: :func:`_drop_backups`."""
     _pruner(model, input_size, criterion).prune_vars(dict(ratios), [0])
+    _drop_backups(model)
+
+
+def _drop_backups(model: Any) -> None:
+    """Remove the copies of the unpruned tensors that PaddleSlim's pruner keeps as layer buffers (to undo
+    a plan). Why: they went into every saved state dict (a narrowed ResNet34's model.pdparams held its
+    full-width tensors: 90 MB), and a later trial's restore (uniform or auto ratio search, sensitivity)
+    brought back the earlier, larger shapes (PaddleSlim keeps the first backup it finds)."""
+    for layer in model.sublayers(include_self=True):
+        for name in [n for n in layer._buffers if n.endswith("_backup")]:
+            del layer._buffers[name]
 
 
 def prune_ratios(model: Any, input_size: int, ratios: dict[str, float], criterion: str = "l1_norm") -> dict[str, Any]:
