@@ -44,10 +44,10 @@ def artifacts(export: Path) -> dict[str, tuple[Any, int]]:
 def paper_stats(config: dict[str, Any], models: ModuleType, info: dict[str, Any], int8: bool) -> dict[str, float]:
     """Parameters, GFLOPs (at the paper's input) and size of the entry's paper-scale architecture after
     the same compression (``info``: its model.json): pruned by the same per-weight ratios (the names
-    match: same layers, built the same way), int8 weights at one byte."""
+    match: same layers, built the same way), a searched network's tokens, int8 weights at one byte."""
     from .compress.prune import apply_ratios
 
-    paper = config["paper_arch"]
+    paper = {**config["paper_arch"], **({"tokens": info["tokens"]} if info.get("tokens") else {})}
     model = models.build(paper)
     if info.get("pruned"):
         apply_ratios(model, paper["input"], info["pruned"])
