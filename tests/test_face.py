@@ -165,3 +165,74 @@ def test_quantized_face_detector_chain(registry, embedded, tmp_path, entry):
     assert bench["hard"] == bench["paddle_int8_hard"] and "onnx_int8_hard" in bench
     export = tmp_path / "export"  # the weights: the program file is half of a tiny model's bytes
     assert (export / "int8" / "inference.pdiparams").stat().st_size < (export / "inference.pdiparams").stat().st_size / 2
+
+
+def test_nas_space_tokens_give_the_published_networks(registry):
+    """The space's initial tokens are BlazeFace-NAS and the searched entry's declared tokens BlazeFace-NASV2
+    (ppdet 1.x's configs, the filter lists :mod:`stages.zoo.face.models` builds those variants from)."""
+    from stages.zoo.face import models, nas
+
+    declared = registry.entries["blazeface-widerface-sanas"].method.nas.tokens
+    assert nas.filters(nas.INIT_TOKENS) == models._FILTERS["nas"]
+    assert nas.filters(declared) == models._FILTERS["nas_v2"]
+    arch = {**_arch(registry, "blazeface-widerface-sanas"), "tokens": declared}
+    assert models.describe(arch)["tokens"] == declared
+    with pytest.raises(ValueError, match="tokens must be 8"):
+        nas.filters([0] * 7)
+
+
+def test_nas_space_is_walked_by_paddleslims_controller():
+    """Registered as a PaddleSlim search space, the controller proposes in-range tokens from the initial
+    ones, and scores only candidates that meet the constraint."""
+    from stages.zoo.cls import nas as controller
+    from stages.zoo.face import nas
+
+    nas.register()
+    nas.register()  # idempotent
+    found = controller.search(nas.NAME, lambda t: float(sum(t)), lambda t: (t[0] == 2, 0.0), 6, 0)
+    trace = found["trace"]
+    assert trace[0]["tokens"] == nas.INIT_TOKENS and len(trace) == 6
+    assert any(step["tokens"] != nas.INIT_TOKENS for step in trace) and all(step["tokens"][0] == 2 for step in trace)
+    assert all(0 <= t < len(r) for step in trace for t, r in zip(step["tokens"], nas.RANGES))
+    assert found["tokens"] == max(trace, key=lambda step: step["reward"])["tokens"]
+
+
+@pytest.mark.slow
+def test_face_search_chain(registry, embedded, tmp_path):
+    """Search (two candidates), train, export, benchmark the searched entry: its tokens reach model.json,
+    the exported model and the paper-scale figures (which differ from the base's)."""
+    from stages import dense_search
+    from stages.dense_benchmark import main as bench_main
+    from stages.dense_export import main as export_main
+    from stages.zoo.resolve import resolve
+
+    cfg = resolve(registry, "blazeface-widerface-sanas", "tiny")
+    cfg["data"] = str(embedded["root"] / "face")
+    cfg["run"].update(epochs=1, batch_size=4, search_iters=2, search_steps=2)
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    untrained_base(registry, cfg["base"], tmp_path / "base")
+    c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
+    assert dense_search.main(c + ["--base", str(tmp_path / "base"), "--out", model,
+                                  "--metrics", str(tmp_path / "search")]) == 0
+    search = json.loads((tmp_path / "search" / "search.json").read_text())
+    assert search["searched"] and len(search["trace"]) == 2 and search["constraint"] == "params_reduction"
+    assert all(step["constraint"] >= 0.5 for step in search["trace"])
+    assert json.loads((tmp_path / "model" / "model.json").read_text())["tokens"] == search["tokens"]
+    assert export_main(c + ["--model", model, "--out", str(tmp_path / "export")]) == 0
+    assert bench_main(c + ["--model", model, "--export", str(tmp_path / "export"), "--out", str(tmp_path / "b.json"),
+                           "--sample", str(tmp_path / "sample.png"), "--threads", "1", "--min-seconds", "0"]) == 0
+    bench = json.loads((tmp_path / "b.json").read_text())
+    assert "hard" in bench and bench["paper_params_m"] < 0.5 * 0.2024  # BlazeFace's paper size: 202.4k
+
+
+def test_face_search_rejects_an_entry_of_another_space(registry, tmp_path, capsys):
+    from stages import dense_search
+    from stages.zoo.resolve import resolve
+
+    cfg = resolve(registry, "mobilenetv2-sanas", "tiny")
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    assert dense_search.main(["--config", str(tmp_path / "config.json"), "--base", str(tmp_path), "--out",
+                              str(tmp_path / "m"), "--metrics", str(tmp_path / "s")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "mobilenetv2-sanas" in err and "method.nas.search_space" in err
+    assert not (tmp_path / "m").exists()

@@ -51,9 +51,8 @@ def _width(n: int, scale: float) -> int:
     return max(4, int(n * scale))
 
 
-def _scaled_filters(variant: str | None, scale: float) -> tuple[list, list]:
+def _scaled_filters(single: list, double: list, scale: float) -> tuple[list, list]:
     """BlazeNet's filter lists with every channel count (not the strides) times ``scale``."""
-    single, double = _FILTERS[variant]
     return ([[_width(c, scale) for c in v[:2]] + v[2:] for v in single],
             [[_width(c, scale) for c in v[:3]] + v[3:] for v in double])
 
@@ -105,15 +104,21 @@ def _lite_net(scale: float):
     return LiteNet()
 
 
-def _backbone(variant: str | None, scale: float):
+def _backbone(variant: str | None, scale: float, tokens: list[int] | None = None):
+    """BlazeNet of ``variant``, or of the NAS space's ``tokens`` (a searched entry's network) when given."""
     if variant == "lite":
         return _lite_net(scale)
-    if variant not in _FILTERS:
+    if tokens:
+        from .nas import filters
+
+        single, double = _scaled_filters(*filters(tokens), scale)
+    elif variant not in _FILTERS:
         raise UnsupportedArch(f"BlazeFace variant {variant!r} is not built (built: lite, "
                               f"{', '.join(str(v) for v in _FILTERS if v)} and the original)")
+    else:
+        single, double = _scaled_filters(*_FILTERS[variant], scale)
     from ppdet.modeling.backbones.blazenet import BlazeNet
 
-    single, double = _scaled_filters(variant, scale)
     net = BlazeNet(blaze_filters=single, double_blaze_filters=double, act="relu")
     _full_second_convs(net)
     return net
@@ -136,7 +141,8 @@ def _full_second_convs(net) -> None:
 
 
 def build(arch: dict[str, Any]):
-    """A fresh face detector for a resolved ``arch`` (name, variant, scale, classes, input).
+    """A fresh face detector for a resolved ``arch`` (name, variant, scale, classes, input; ``tokens`` of the
+    NAS space for a searched network).
 
     Raises:
         UnsupportedArch: Not an architecture this module builds.
@@ -149,7 +155,7 @@ def build(arch: dict[str, Any]):
     from ppdet.modeling.layers import AnchorGeneratorSSD
 
     with paddle.utils.unique_name.guard():
-        backbone = _backbone(arch.get("variant"), arch.get("scale") or 1.0)
+        backbone = _backbone(arch.get("variant"), arch.get("scale") or 1.0, arch.get("tokens"))
         channels = [s.channels for s in backbone.out_shape]
         anchors = AnchorGeneratorSSD(steps=[float(s) for s in STEPS], aspect_ratios=[[1.0], [1.0]],
                                      min_sizes=min_sizes(arch["input"]), max_sizes=[[], []], offset=0.5,
@@ -174,9 +180,10 @@ def onnx_unsupported(info: dict[str, Any]) -> str | None:
 
 
 def describe(arch: dict[str, Any]) -> dict[str, Any]:
-    """What model.json records, for :func:`load` and the decoding: the arch and its anchors."""
+    """What model.json records, for :func:`load` and the decoding: the arch (a searched network's tokens
+    too) and its anchors."""
     keys = ("name", "variant", "scale", "classes", "input")
-    return {**{k: arch.get(k) for k in keys}, "steps": STEPS, "min_sizes": min_sizes(arch["input"]),
+    return {**{k: arch.get(k) for k in keys}, **({"tokens": arch["tokens"]} if arch.get("tokens") else {}), "steps": STEPS, "min_sizes": min_sizes(arch["input"]),
             "variances": VARIANCES}
 
 
