@@ -166,3 +166,17 @@ def test_a_card_shows_the_latency_sizes_its_entry_was_measured_at(tmp_path):
         (tmp_path / entry / "benchmark.json").write_text(json.dumps(metrics), encoding="utf-8")
         assert load_measured(tmp_path, entry).inputs == tuple(sizes)
     assert load_measured(tmp_path, "absent").inputs == ()
+
+
+def test_a_searched_entrys_card_draws_its_candidates_rewards(tmp_path):
+    """search.json's trace becomes a curve (iteration -> reward); a malformed trace draws nothing."""
+    from stages.zoo.site import charts
+    from stages.zoo.site.measured import load_measured
+
+    (tmp_path / "nas" / "search").mkdir(parents=True)
+    trace = [{"iter": i, "tokens": [i], "constraint": 0.6, "reward": r, "rejected": 0} for i, r in enumerate((0.4, 2.5, 1.0))]
+    (tmp_path / "nas" / "search" / "search.json").write_text(json.dumps({"trace": trace}), encoding="utf-8")
+    curve = load_measured(tmp_path, "nas").curves["search/reward"]
+    assert curve == [(0.0, 0.4), (1.0, 2.5), (2.0, 1.0)] and charts.curve(curve)
+    (tmp_path / "nas" / "search" / "search.json").write_text(json.dumps({"trace": [{"iter": 0}]}), encoding="utf-8")
+    assert "search/reward" not in load_measured(tmp_path, "nas").curves

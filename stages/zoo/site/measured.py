@@ -81,7 +81,18 @@ def load_measured(metrics_dir: Path, entry: str) -> Measured:
         points = _tsv(tsv)
         if points:
             out.curves[f"{stage}/{tsv.stem}"] = points
+    rewards = _rewards(_json(root / "search" / "search.json").get("trace"))
+    if rewards:
+        out.curves["search/reward"] = rewards
     return out
+
+
+def _rewards(trace: Any) -> list[tuple[float, float]]:
+    """A NAS search's candidates as (iteration, reward) points (search.json's ``trace``); none if malformed."""
+    try:
+        return [(float(step["iter"]), float(step["reward"])) for step in trace]
+    except (TypeError, KeyError, ValueError):
+        return []
 
 
 def _json(path: Path) -> dict:
