@@ -183,7 +183,8 @@ def describe(arch: dict[str, Any]) -> dict[str, Any]:
     """What model.json records, for :func:`load` and the decoding: the arch (a searched network's tokens
     too) and its anchors."""
     keys = ("name", "variant", "scale", "classes", "input")
-    return {**{k: arch.get(k) for k in keys}, **({"tokens": arch["tokens"]} if arch.get("tokens") else {}), "steps": STEPS, "min_sizes": min_sizes(arch["input"]),
+    searched = {"tokens": arch["tokens"]} if arch.get("tokens") else {}
+    return {**{k: arch.get(k) for k in keys}, **searched, "steps": STEPS, "min_sizes": min_sizes(arch["input"]),
             "variances": VARIANCES}
 
 
