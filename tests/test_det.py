@@ -590,3 +590,24 @@ def test_faster_rcnn_chain(registry, embedded, tmp_path, monkeypatch):
     assert "generate_proposals_v2" in exported["onnx_unsupported"] and not (tmp_path / "export" / "model.onnx").exists()
     assert "paddle_fp32_box_ap" in bench and not any(k.startswith("onnx_") for k in bench)
     assert bench["paper_params_m"] > 10 * bench["params_m"] and (tmp_path / "sample.png").stat().st_size > 1000
+
+
+def _faster_rcnns() -> list[str]:
+    """The Faster RCNN entries that the det stages build (``groups.faster_rcnn``)."""
+    import yaml
+
+    zoo = yaml.safe_load((ROOT / "params" / "zoo" / "detection.yaml").read_text(encoding="utf-8"))
+    return sorted(zoo["detection"]["groups"]["faster_rcnn"])
+
+
+@pytest.mark.parametrize("entry", _faster_rcnns())
+def test_faster_rcnn_paper_scale_size_matches_the_published_model(registry, entry):
+    """At paper scale (full width, 80 classes) the built Faster RCNN holds the published model's weights,
+    within 3% (sizes in MB of 10^6 bytes, float32)."""
+    from stages.zoo.det import models
+    from stages.zoo.resolve import resolve
+
+    published = [p.size_mb for p in registry.entries[entry].published if p.size_mb]
+    model = models.build(resolve(registry, entry, "full")["arch"])
+    mb = sum(int(p.size) for p in model.parameters()) * 4 / 1e6
+    assert published and all(abs(mb / p - 1) < 0.03 for p in published), (mb, published)
