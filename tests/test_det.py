@@ -570,17 +570,21 @@ def test_rcnn_decoding_follows_ppdets_box_coder_and_nms():
     np.testing.assert_allclose(boxes[0], rois[0])
     two = rcnn.detections([rois, np.array([2, 1]), np.zeros((3, 8)), probs], {}, 96)
     assert len(two) == 2 and two[1][0].shape == (0, 4)  # the second image's one proposal is background
+    agnostic = rcnn.detections([rois, np.array([3]), np.zeros((3, 4)), probs], {"box_weights": [30, 30, 15, 15]}, 96)
+    assert agnostic[0][2].tolist() == [1, 0]  # a Cascade head's one box per proposal serves every class
 
 
 @pytest.mark.slow
-def test_faster_rcnn_chain(registry, embedded, tmp_path, monkeypatch):
-    """Faster RCNN R50-FPN narrowed: train an epoch, export (Paddle Inference only, one image per call; no
-    ONNX, said why), benchmark: scores of the exported model, a picture, paper-scale figures."""
+@pytest.mark.parametrize("entry", ["faster_rcnn_r50_fpn-coco", "cascade_rcnn_mobilenetv3_fpn_320-coco"])
+def test_rcnn_chain(registry, embedded, tmp_path, monkeypatch, entry):
+    """Faster RCNN R50-FPN (narrowed) and Cascade RCNN MobileNetV3-FPN: train an epoch, export (Paddle Inference
+    only, one image per call; no ONNX, said why), benchmark: scores of the exported model, a picture, paper-scale
+    figures."""
     from stages.zoo.det import measure
     from stages.zoo.resolve import resolve
 
     monkeypatch.setattr(measure, "PAPER_SIZES", ())  # 608/416/320 px timings: the YOLOv3 chain's
-    cfg = resolve(registry, "faster_rcnn_r50_fpn-coco", "tiny")
+    cfg = resolve(registry, entry, "tiny")
     cfg["data"] = str(embedded["root"] / "det" / "coco")
     cfg["paper_arch"]["input"] = 128
     cfg["run"].update(epochs=1, batch_size=4, weights="", bench_runs=1)

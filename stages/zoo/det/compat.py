@@ -8,11 +8,12 @@ from __future__ import annotations
 
 
 def apply() -> None:
-    """Apply both shims (idempotent)."""
+    """Apply the shims (idempotent)."""
     import paddle
 
     _shim_concat(paddle)
     _shim_minimum(paddle)
+    _shim_exp(paddle)
 
 
 def _shim_concat(paddle) -> None:
@@ -47,3 +48,24 @@ def _shim_minimum(paddle) -> None:
 
     _minimum._slimzoo_shim = True
     paddle.minimum = _minimum
+
+
+def _shim_exp(paddle) -> None:
+    # Exporting, the Cascade head's box decoding (ppdet's delta2bbox) takes paddle.exp of old-IR variables,
+    # which paddle 3.3 also sends to _C_ops only; there it is appended as the ``exp`` op, as paddle 2.x did.
+    if getattr(paddle.exp, "_slimzoo_shim", False):
+        return
+    exp = paddle.exp
+
+    def _exp(x, name=None):
+        if not paddle.in_dynamic_mode() and not paddle.framework.in_pir_mode():
+            from paddle.base.layer_helper import LayerHelper
+
+            helper = LayerHelper("exp")
+            out = helper.create_variable_for_type_inference(x.dtype)
+            helper.append_op(type="exp", inputs={"X": x}, outputs={"Out": out})
+            return out
+        return exp(x, name=name)
+
+    _exp._slimzoo_shim = True
+    paddle.exp = _exp

@@ -67,7 +67,9 @@ def detections(outputs: Sequence[np.ndarray], info: dict[str, Any], input_size: 
         from .ssd import ssdlite_detections
 
         return ssdlite_detections(outputs, info, input_size)
-    if info.get("name") == "FasterRCNN":
+    from .rcnn import RCNNS
+
+    if info.get("name") in RCNNS:
         from .rcnn import detections as rcnn_detections
 
         return rcnn_detections(outputs, info, input_size)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import loop
 from .data import DetSet, rcnn_targets, ssd_targets, yolo_targets
+from .rcnn import RCNNS
 
 
 #: Weight of the L2 distillation term (PaddleSlim's ``l2_loss`` pairs of ppdet 1.x's YOLOv3 recipe are added
@@ -35,7 +36,7 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
     batch, augment, name = run["batch_size"], run.get("augment", True), info["name"]
     steps = max(1, len(train) // batch)
     targets_of = {"SSDLite": lambda idx, draw: ssd_targets(train, idx, draw),
-                  "FasterRCNN": lambda idx, draw: rcnn_targets(train, idx, draw)}.get(
+                  **{rcnn: lambda idx, draw: rcnn_targets(train, idx, draw) for rcnn in RCNNS}}.get(
         name, lambda idx, draw: yolo_targets(train, idx, info, draw))
 
     def batches():
@@ -47,7 +48,7 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
         b = {key: paddle.to_tensor(v) for key, v in targets.items()}
         if teacher is not None:
             return distilled_loss(model, teacher, b, strategy)
-        if name == "FasterRCNN":
+        if name in RCNNS:
             from .rcnn import per_image
 
             return model(b["image"], per_image(b))["loss"]

@@ -19,6 +19,7 @@ from typing import Any
 # A det train stage folder has the classification layout: model.json (here what :func:`build` needs)
 # and the float weights; the file list and its check are those of the classification models.
 from ..cls.models import FILES, missing  # noqa: F401  (re-exported for the det stages)
+from .rcnn import RCNNS
 
 #: YOLOv3's published anchors (w, h in pixels at 608 px input) and which of them each output uses.
 ANCHORS_608 = [[10, 13], [16, 30], [33, 23], [30, 61], [62, 45], [59, 119], [116, 90], [156, 198], [373, 326]]
@@ -46,6 +47,11 @@ _BACKBONES = {
                                                      "dcn_v2_stages": [3] if dcn else [-1]}),
     "DarkNet53": ("darknet.DarkNet", lambda s, dcn: {"depth": 53, "return_idx": [2, 3, 4]}),
 }
+
+
+#: What makes a backbone return its four stages (strides 4 to 32) for an FPN: a ResNet's ``return_idx`` unless
+#: listed here (MobileNetV3_large: the last block of each stride, as its YOLOv3 ``feature_maps`` for 8 to 32).
+_ALL_STAGES = {"MobileNetV3_large": {"feature_maps": [4, 7, 13, 16]}}
 
 
 #: Backbones that ppdet builds at one width: the tiny profile narrows them to its ``scale`` (:func:`_narrow`);
@@ -83,7 +89,7 @@ def backbone(name: str, scale: float = 1.0, dcn: bool = False, all_stages: bool 
         raise UnsupportedArch(f"YOLOv3 backbone {name!r} is not built yet (built: {', '.join(_BACKBONES)})")
     path, kwargs = _BACKBONES[name]
     module, cls = path.rsplit(".", 1)
-    args = {**kwargs(scale, dcn), **({"return_idx": [0, 1, 2, 3]} if all_stages else {})}
+    args = {**kwargs(scale, dcn), **(_ALL_STAGES.get(name, {"return_idx": [0, 1, 2, 3]}) if all_stages else {})}
     body = getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**args)
     if name in _ONE_WIDTH and scale < 1:
         _narrow(body, scale)
@@ -186,10 +192,11 @@ def build(arch: dict[str, Any]):
 
     if arch["name"] == "SSDLite":
         return _ssdlite(arch)
-    if arch["name"] == "FasterRCNN":
+    if arch["name"] in RCNNS:
         return _rcnn(arch)
     if arch["name"] != "YOLOv3":
-        raise UnsupportedArch(f"{arch['name']}: only YOLOv3, SSDLite and Faster RCNN (FPN) detectors are built yet")
+        raise UnsupportedArch(f"{arch['name']}: only YOLOv3, SSDLite and Faster and Cascade RCNN (FPN) detectors "
+                              "are built yet")
     from ppdet.modeling.heads.yolo_head import YOLOv3Head
     from ppdet.modeling.losses.yolo_loss import YOLOv3Loss
 
@@ -207,9 +214,10 @@ def build(arch: dict[str, Any]):
 def _rcnn(arch: dict[str, Any]):
     from . import rcnn
 
-    if arch.get("neck") != "fpn" or not arch["backbone"].startswith("ResNet") or arch.get("dcn"):
-        raise UnsupportedArch(f"Faster RCNN {arch['backbone']} (neck {arch.get('neck')}): only the FPN ones on "
-                              "plain ResNets are built yet")
+    fpn = arch["backbone"].startswith("ResNet") or arch["backbone"] in _ALL_STAGES
+    if arch.get("neck") != "fpn" or not fpn or arch.get("dcn"):
+        raise UnsupportedArch(f"{arch['name']} {arch['backbone']} (neck {arch.get('neck')}): only the FPN ones on "
+                              f"plain ResNets and {', '.join(_ALL_STAGES)} are built yet")
     return rcnn.build(arch)
 
 
@@ -286,24 +294,25 @@ def weight_names(model: Any, static_names: list[str]) -> list[str]:
 
 def onnx_unsupported(info: dict[str, Any]) -> str | None:
     """Why paddle2onnx cannot convert this detector, or None: every built YOLOv3 and SSDLite converts."""
-    if info["name"] == "FasterRCNN":
+    if info["name"] in RCNNS:
         return "paddle2onnx 2.1 has no converter for the RPN's generate_proposals_v2 and distribute_fpn_proposals"
     return None
 
 
 def export_batch(info: dict[str, Any]) -> int:
-    """Images per call that the exported model takes: one for Faster RCNN (ppdet's export path), any other."""
-    return 1 if info["name"] == "FasterRCNN" else 0
+    """Images per call that the exported model takes: one for an RCNN (ppdet's export path), any other."""
+    return 1 if info["name"] in RCNNS else 0
 
 
 def describe(arch: dict[str, Any]) -> dict[str, Any]:
     """What model.json records, for :func:`load`: the arch and the anchors it was built with (an SSDLite's
     follow the input size: :func:`.ssd.anchor_levels`)."""
     keys = ("name", "backbone", "dcn", "scale", "classes", "input")
-    if arch["name"] == "FasterRCNN":
-        from .rcnn import anchor_sizes
+    if arch["name"] in RCNNS:
+        from .rcnn import anchor_sizes, box_weights
 
-        return {**{k: arch.get(k) for k in keys}, "neck": arch.get("neck"), "anchor_sizes": anchor_sizes(arch["input"])}
+        return {**{k: arch.get(k) for k in keys}, "neck": arch.get("neck"), "anchor_sizes": anchor_sizes(arch["input"]),
+                "box_weights": box_weights(arch["name"])}
     if arch["name"] == "SSDLite":
         from .ssd import VARIANCES
 

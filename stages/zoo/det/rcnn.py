@@ -1,6 +1,7 @@
-"""Faster RCNN with FPN from PaddleDetection's (``ppdet``) own layers, as its faster_rcnn_r50_fpn config
-builds it: a ResNet backbone (all four stages out), ``FPN`` (5 levels), ``RPNHead`` and ``BBoxHead``
-(``TwoFCHead``) with ppdet's anchor, proposal and target settings.
+"""Faster and Cascade RCNN with FPN from PaddleDetection's (``ppdet``) own layers, as its
+faster_rcnn_r50_fpn and cascade_rcnn_r50_fpn configs build them: a backbone with its four stages out,
+``FPN`` (5 levels), ``RPNHead``, and ``BBoxHead`` (``TwoFCHead``) or ``CascadeHead`` (three stages of
+``CascadeTwoFCHead``, class-agnostic boxes), with ppdet's anchor, proposal and target settings.
 
     model = build({"name": "FasterRCNN", "backbone": "ResNet50", "neck": "fpn", "classes": 10, "input": 96,
                    "scale": 0.25})
@@ -21,8 +22,12 @@ import numpy as np
 #: Anchor sizes per FPN level at 800 px (ppdet's faster_rcnn_r50_fpn), aspect ratios, and level strides.
 ANCHOR_SIZES_800 = [[32], [64], [128], [256], [512]]
 ASPECT_RATIOS = [0.5, 1.0, 2.0]
-#: Box regression weights (ppdet's ``BBoxHead.bbox_weight`` and ``RCNNBox.prior_box_var``).
+#: The two-stage detectors built here.
+RCNNS = ("FasterRCNN", "CascadeRCNN")
+#: Box regression weights (ppdet's ``BBoxHead.bbox_weight`` and ``RCNNBox.prior_box_var``), and the
+#: Cascade head's per stage (the last one decodes its boxes).
 BOX_WEIGHTS = (10.0, 10.0, 5.0, 5.0)
+CASCADE_WEIGHTS = ([10.0, 10.0, 5.0, 5.0], [20.0, 20.0, 10.0, 10.0], [30.0, 30.0, 15.0, 15.0])
 #: ppdet's post-processing of the config: score threshold, NMS IoU, boxes kept per image.
 SCORE_THRESHOLD, NMS_IOU, KEEP = 0.05, 0.5, 100
 #: Proposals kept per image (``test_proposal.post_nms_top_n``).
@@ -34,13 +39,16 @@ def anchor_sizes(input_size: int) -> list[list[float]]:
     return [[round(s * input_size / 800, 2) for s in level] for level in ANCHOR_SIZES_800]
 
 
+def box_weights(name: str) -> list[float]:
+    """The weights that decode the final boxes of detector ``name``."""
+    return list(CASCADE_WEIGHTS[-1] if name == "CascadeRCNN" else BOX_WEIGHTS)
+
+
 def build(arch: dict[str, Any]):
-    """A fresh Faster RCNN (FPN) for a resolved ``arch`` (backbone, classes, input, scale)."""
+    """A fresh Faster or Cascade RCNN (FPN) for a resolved ``arch`` (name, backbone, classes, input, scale)."""
     import paddle
-    from ppdet.modeling.heads.bbox_head import BBoxHead, TwoFCHead
     from ppdet.modeling.necks.fpn import FPN
     from ppdet.modeling.proposal_generator.rpn_head import RPNHead
-    from ppdet.modeling.proposal_generator.target_layer import BBoxAssigner
 
     from . import compat
     from .models import backbone
@@ -61,11 +69,7 @@ def build(arch: dict[str, Any]):
                       test_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": 1000,
                                      "post_nms_top_n": PROPOSALS},
                       in_channel=width)
-        head = BBoxHead(head=TwoFCHead(in_channel=width, out_channel=hidden, resolution=7), in_channel=hidden,
-                        roi_extractor={"resolution": 7, "sampling_ratio": 0, "aligned": True,
-                                       "spatial_scale": [1 / s.stride for s in neck.out_shape]},
-                        bbox_assigner=BBoxAssigner(batch_size_per_im=512, num_classes=arch["classes"]),
-                        num_classes=arch["classes"], bbox_weight=list(BOX_WEIGHTS))
+        head = _box_head(arch["name"], width, hidden, [1 / s.stride for s in neck.out_shape], arch["classes"])
         for layer in (rpn.anchor_generator, head.roi_extractor):
             # not leaves: paddle.flops (stages/zoo/bench.py) records every leaf layer's first input's shape,
             # and these two (no weights) take a list of maps; an idle child makes them branches
@@ -73,12 +77,29 @@ def build(arch: dict[str, Any]):
         return _detector(body, neck, rpn, head, arch["input"])
 
 
+def _box_head(name: str, width: int, hidden: int, scales: list[float], classes: int):
+    """ppdet's box head of ``name``: ``BBoxHead`` with ``TwoFCHead``, or the three-stage ``CascadeHead``."""
+    from ppdet.modeling.heads.bbox_head import BBoxHead, TwoFCHead
+    from ppdet.modeling.heads.cascade_head import CascadeHead, CascadeTwoFCHead
+    from ppdet.modeling.proposal_generator.target_layer import BBoxAssigner
+
+    roi = {"resolution": 7, "sampling_ratio": 0, "aligned": True, "spatial_scale": scales}
+    assigner = BBoxAssigner(batch_size_per_im=512, num_classes=classes)
+    if name == "CascadeRCNN":
+        return CascadeHead(head=CascadeTwoFCHead(in_channel=width, out_channel=hidden, resolution=7),
+                           in_channel=hidden, roi_extractor=roi, bbox_assigner=assigner, num_classes=classes,
+                           bbox_weight=[list(w) for w in CASCADE_WEIGHTS])
+    return BBoxHead(head=TwoFCHead(in_channel=width, out_channel=hidden, resolution=7), in_channel=hidden,
+                    roi_extractor=roi, bbox_assigner=assigner, num_classes=classes, bbox_weight=list(BOX_WEIGHTS))
+
+
 def _detector(body, neck, rpn, head, size: int):
     import paddle
 
-    class FasterRCNN(paddle.nn.Layer):
-        """Image batch -> proposals (R, 4), proposals per image, class-wise deltas (R, 4 x classes) and class
-        probabilities (R, classes + 1); with ``targets`` in train mode, ppdet's RPN and box head losses."""
+    class RCNN(paddle.nn.Layer):
+        """Image batch -> boxes to refine (R, 4: a Cascade head's last stage's input), their count per image,
+        deltas (R, 4 x classes, or 4 class-agnostic) and class probabilities (R, classes + 1; averaged over a
+        Cascade head's stages); with ``targets`` in train mode, ppdet's RPN and box head losses."""
 
         def __init__(self):
             super().__init__()
@@ -103,10 +124,12 @@ def _detector(body, neck, rpn, head, size: int):
             # ppdet's one-image path (its ONNX export's), also in dygraph: proposals ordered by score alike
             self.rpn_head.export_onnx = True
             rois, rois_num, _ = self.rpn_head(feats, inputs)
-            (deltas, probs), _ = self.bbox_head(feats, rois, rois_num, None)
+            (deltas, probs), _ = self.bbox_head(feats, rois, rois_num, inputs)
+            refined = getattr(self.bbox_head, "refined_rois", None)  # a Cascade head's last stage's boxes
+            rois = refined if refined is not None else rois
             return [paddle.concat(rois), paddle.reshape(rois_num, [-1]).astype("int32"), deltas, probs]
 
-    return FasterRCNN()
+    return RCNN()
 
 
 def targets(images: np.ndarray, gts: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> dict[str, np.ndarray]:
@@ -132,9 +155,10 @@ def per_image(batch: dict[str, Any]) -> dict[str, list]:
             "is_crowd": [paddle.zeros([n, 1], "int32") for n in counts]}
 
 
-def decode_boxes(rois: np.ndarray, deltas: np.ndarray, input_size: int) -> np.ndarray:
-    """ppdet's ``delta2bbox`` with :data:`BOX_WEIGHTS`, class-wise: (R, classes, 4) boxes clipped to the input."""
-    wx, wy, ww, wh = BOX_WEIGHTS
+def decode_boxes(rois: np.ndarray, deltas: np.ndarray, input_size: int,
+                 weights: Sequence[float] = BOX_WEIGHTS) -> np.ndarray:
+    """ppdet's ``delta2bbox``: (R, classes, 4) boxes (R, 1, 4 for class-agnostic deltas) clipped to the input."""
+    wx, wy, ww, wh = weights
     w, h = rois[:, 2] - rois[:, 0], rois[:, 3] - rois[:, 1]
     cx, cy = rois[:, 0] + 0.5 * w, rois[:, 1] + 0.5 * h
     d = deltas.reshape(len(rois), -1, 4).astype(np.float64)
@@ -157,12 +181,12 @@ def detections(outputs: Sequence[np.ndarray], info: dict[str, Any],
     for n in np.asarray(counts).reshape(-1):
         rows = slice(start, start + int(n))
         start += int(n)
-        boxes, scores = decode_boxes(rois[rows], deltas[rows], input_size), probs[rows, :-1]
-        kept = []
+        boxes = decode_boxes(rois[rows], deltas[rows], input_size, info.get("box_weights", BOX_WEIGHTS))
+        scores, kept = probs[rows, :-1], []
         for c in range(scores.shape[1]):
-            idx = np.nonzero(scores[:, c] > SCORE_THRESHOLD)[0]
-            keep = idx[nms(boxes[idx, c], scores[idx, c], NMS_IOU)] if len(idx) else idx
-            kept += [(boxes[i, c], scores[i, c], c) for i in keep]
+            idx, b = np.nonzero(scores[:, c] > SCORE_THRESHOLD)[0], boxes[:, min(c, boxes.shape[1] - 1)]
+            keep = idx[nms(b[idx], scores[idx, c], NMS_IOU)] if len(idx) else idx
+            kept += [(b[i], scores[i, c], c) for i in keep]
         kept.sort(key=lambda k: -k[1])
         kept = kept[:KEEP]
         result.append((np.array([k[0] for k in kept], np.float64).reshape(-1, 4),
