@@ -62,8 +62,10 @@ def _scorer(config: dict, train_set: Any):
     run, arch, seed = config["run"], config["arch"], config["seed"]
     score_set, rest = nas.partition(train_set, min(SCORE_IMAGES, len(train_set) // 2), seed)
     fit_set, _ = nas.partition(rest, min(len(rest), run["batch_size"] * run["search_steps"]), seed)
-    # BlazeFace collapses to constant outputs without a warm-up (params/defaults/face_detection.yaml)
-    short = {**run, "epochs": 1, "warmup_epochs": 0.25}
+    # as many passes over the fit part as make search_steps steps; BlazeFace collapses to constant outputs
+    # without a warm-up (params/defaults/face_detection.yaml)
+    passes = max(1, round(run["search_steps"] / max(1, len(fit_set) // run["batch_size"])))
+    short = {**run, "epochs": passes, "warmup_epochs": 0.25}
 
     def score(tokens: list[int]) -> float:
         paddle.seed(seed)
