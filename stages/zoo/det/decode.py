@@ -67,7 +67,7 @@ def detections(outputs: Sequence[np.ndarray], info: dict[str, Any], input_size: 
         from .ssd import ssdlite_detections
 
         return ssdlite_detections(outputs, info, input_size)
-    from .rcnn import RCNNS
+    from .models import RCNNS
 
     if info.get("name") in RCNNS:
         from .rcnn import detections as rcnn_detections

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import loop
 from .data import DetSet, rcnn_targets, ssd_targets, yolo_targets
-from .rcnn import RCNNS
+from .models import RCNNS
 
 
 #: Weight of the L2 distillation term (PaddleSlim's ``l2_loss`` pairs of ppdet 1.x's YOLOv3 recipe are added

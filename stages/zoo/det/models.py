@@ -19,8 +19,9 @@ from typing import Any
 # A det train stage folder has the classification layout: model.json (here what :func:`build` needs)
 # and the float weights; the file list and its check are those of the classification models.
 from ..cls.models import FILES, missing  # noqa: F401  (re-exported for the det stages)
-from .rcnn import RCNNS
 
+#: The two-stage detectors (:mod:`.rcnn`).
+RCNNS = ("FasterRCNN", "CascadeRCNN")
 #: YOLOv3's published anchors (w, h in pixels at 608 px input) and which of them each output uses.
 ANCHORS_608 = [[10, 13], [16, 30], [33, 23], [30, 61], [62, 45], [59, 119], [116, 90], [156, 198], [373, 326]]
 ANCHOR_MASKS = [[6, 7, 8], [3, 4, 5], [0, 1, 2]]

@@ -22,8 +22,6 @@ import numpy as np
 #: Anchor sizes per FPN level at 800 px (ppdet's faster_rcnn_r50_fpn), aspect ratios, and level strides.
 ANCHOR_SIZES_800 = [[32], [64], [128], [256], [512]]
 ASPECT_RATIOS = [0.5, 1.0, 2.0]
-#: The two-stage detectors built here.
-RCNNS = ("FasterRCNN", "CascadeRCNN")
 #: Box regression weights (ppdet's ``BBoxHead.bbox_weight`` and ``RCNNBox.prior_box_var``), and the
 #: Cascade head's per stage (the last one decodes its boxes).
 BOX_WEIGHTS = (10.0, 10.0, 5.0, 5.0)
