@@ -553,3 +553,65 @@ def test_distillation_is_built_for_yolov3_only(registry, tmp_path, capsys):
     assert dense_compress.main(args) == 1
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "key 'method.distill'" in err and not (tmp_path / "out").exists()
+
+
+def test_rcnn_decoding_follows_ppdets_box_coder_and_nms():
+    """Zero deltas give the proposals back; class-wise boxes, the background column dropped, scores under
+    ppdet's threshold left out, overlapping boxes of a class merged by NMS, one image per count."""
+    from stages.zoo.det import rcnn
+
+    rois = np.array([[10, 10, 30, 40], [11, 10, 31, 40], [50, 50, 70, 60]], np.float32)
+    np.testing.assert_allclose(rcnn.decode_boxes(rois, np.zeros((3, 8)), 96)[:, 1], rois, atol=1e-6)
+    shifted = rcnn.decode_boxes(rois[:1], np.array([[0, 0, 0, 0, 10, 0, 0, 0]]), 96)[0, 1]
+    np.testing.assert_allclose(shifted, [30, 10, 50, 40], atol=1e-4)  # dx 10 / weight 10 = one box width
+    probs = np.array([[0.1, 0.8, 0.1], [0.1, 0.7, 0.2], [0.02, 0.03, 0.95]], np.float32)  # background last
+    boxes, scores, labels = rcnn.detections([rois, np.array([3]), np.zeros((3, 8)), probs], {}, 96)[0]
+    assert labels.tolist() == [1, 0] and scores.tolist() == pytest.approx([0.8, 0.1])  # each pair merged
+    np.testing.assert_allclose(boxes[0], rois[0])
+    two = rcnn.detections([rois, np.array([2, 1]), np.zeros((3, 8)), probs], {}, 96)
+    assert len(two) == 2 and two[1][0].shape == (0, 4)  # the second image's one proposal is background
+    agnostic = rcnn.detections([rois, np.array([3]), np.zeros((3, 4)), probs], {"box_weights": [30, 30, 15, 15]}, 96)
+    assert agnostic[0][2].tolist() == [1, 0]  # a Cascade head's one box per proposal serves every class
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("entry", ["faster_rcnn_r50_fpn-coco", "cascade_rcnn_mobilenetv3_fpn_320-coco"])
+def test_rcnn_chain(registry, embedded, tmp_path, monkeypatch, entry):
+    """Faster RCNN R50-FPN (narrowed) and Cascade RCNN MobileNetV3-FPN: train an epoch, export (Paddle Inference
+    only, one image per call; no ONNX, said why), benchmark: scores of the exported model, a picture, paper-scale
+    figures."""
+    from stages.zoo.det import measure
+    from stages.zoo.resolve import resolve
+
+    monkeypatch.setattr(measure, "PAPER_SIZES", ())  # 608/416/320 px timings: the YOLOv3 chain's
+    cfg = resolve(registry, entry, "tiny")
+    cfg["data"] = str(embedded["root"] / "det" / "coco")
+    cfg["paper_arch"]["input"] = 128
+    cfg["run"].update(epochs=1, batch_size=4, weights="", bench_runs=1)
+    train, exported, bench = _chain(cfg, tmp_path)
+    assert np.isfinite(train["train_loss"]) and 0 <= train["box_ap"] <= 100
+    assert exported["outputs"] == 4 and exported["max_abs_diff_paddle_inference"] < 1e-2
+    assert "generate_proposals_v2" in exported["onnx_unsupported"] and not (tmp_path / "export" / "model.onnx").exists()
+    assert "paddle_fp32_box_ap" in bench and not any(k.startswith("onnx_") for k in bench)
+    assert bench["paper_params_m"] > 10 * bench["params_m"] and (tmp_path / "sample.png").stat().st_size > 1000
+
+
+def _faster_rcnns() -> list[str]:
+    """The Faster RCNN entries that the det stages build (``groups.faster_rcnn``)."""
+    import yaml
+
+    zoo = yaml.safe_load((ROOT / "params" / "zoo" / "detection.yaml").read_text(encoding="utf-8"))
+    return sorted(zoo["detection"]["groups"]["faster_rcnn"])
+
+
+@pytest.mark.parametrize("entry", _faster_rcnns())
+def test_faster_rcnn_paper_scale_size_matches_the_published_model(registry, entry):
+    """At paper scale (full width, 80 classes) the built Faster RCNN holds the published model's weights,
+    within 3% (sizes in MB of 10^6 bytes, float32)."""
+    from stages.zoo.det import models
+    from stages.zoo.resolve import resolve
+
+    published = [p.size_mb for p in registry.entries[entry].published if p.size_mb]
+    model = models.build(resolve(registry, entry, "full")["arch"])
+    mb = sum(int(p.size) for p in model.parameters()) * 4 / 1e6
+    assert published and all(abs(mb / p - 1) < 0.03 for p in published), (mb, published)

@@ -28,6 +28,19 @@ def _arch(registry, entry: str, profile: str = "tiny") -> dict:
     return resolve(registry, entry, profile)["arch"]
 
 
+def _from_untrained_base(registry, embedded, tmp_path: Path, entry: str, **run) -> tuple[list[str], str]:
+    """``entry``'s tiny config (``run`` settings changed) on the small embedded set in ``tmp_path``, beside
+    its base's untrained model (``tmp_path/base``): the stages' ``--config`` arguments and model folder."""
+    from stages.zoo.resolve import resolve
+
+    cfg = resolve(registry, entry, "tiny")
+    cfg["data"] = str(embedded["root"] / "face")
+    cfg["run"].update(run)
+    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    untrained_base(registry, cfg["base"], tmp_path / "base")
+    return ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
+
+
 @pytest.mark.parametrize("entry", _face_entries("baselines"))
 def test_blazeface_outputs_one_box_and_score_per_ppdet_anchor(registry, entry):
     import paddle
@@ -147,14 +160,9 @@ def test_quantized_face_detector_chain(registry, embedded, tmp_path, entry):
     from stages import dense_compress
     from stages.dense_benchmark import main as bench_main
     from stages.dense_export import main as export_main
-    from stages.zoo.resolve import resolve
 
-    cfg = resolve(registry, entry, "tiny")
-    cfg["data"] = str(embedded["root"] / "face")
-    cfg["run"].update(finetune_epochs=1, batch_size=4, bench_runs=1, calib_batches=1)
-    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    untrained_base(registry, cfg["base"], tmp_path / "base")
-    c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
+    c, model = _from_untrained_base(registry, embedded, tmp_path, entry, finetune_epochs=1, batch_size=4,
+                                    bench_runs=1, calib_batches=1)
     assert dense_compress.main(c + ["--base", str(tmp_path / "base"), "--out", model,
                                     "--metrics", str(tmp_path / "compress")]) == 0
     assert "base_easy" in json.loads((tmp_path / "compress" / "compress.json").read_text())
@@ -204,14 +212,9 @@ def test_face_search_chain(registry, embedded, tmp_path):
     from stages import dense_search
     from stages.dense_benchmark import main as bench_main
     from stages.dense_export import main as export_main
-    from stages.zoo.resolve import resolve
 
-    cfg = resolve(registry, "blazeface-widerface-sanas", "tiny")
-    cfg["data"] = str(embedded["root"] / "face")
-    cfg["run"].update(epochs=1, batch_size=4, search_iters=2, search_steps=2)
-    (tmp_path / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    untrained_base(registry, cfg["base"], tmp_path / "base")
-    c, model = ["--config", str(tmp_path / "config.json")], str(tmp_path / "model")
+    c, model = _from_untrained_base(registry, embedded, tmp_path, "blazeface-widerface-sanas", epochs=1,
+                                    batch_size=4, search_iters=2, search_steps=2)
     assert dense_search.main(c + ["--base", str(tmp_path / "base"), "--out", model,
                                   "--metrics", str(tmp_path / "search")]) == 0
     search = json.loads((tmp_path / "search" / "search.json").read_text())

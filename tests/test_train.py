@@ -152,6 +152,8 @@ def test_a_one_width_architecture_is_narrowed_to_the_profile_width(name, tmp_pat
         assert info["width"] == 0.25 and info["narrowed"] and len(convs[0]) == len(convs[1])
         assert all(abs(s - f / 4) <= 1 for f, s in zip(*convs)), name
     assert small(paddle.randn([2, 3, size, size])).shape == [2, 10]
+    if name.startswith("HRNet"):  # loading back is one path for every net, and HRNet's narrowing takes ~80 s
+        return
     paddle.save(small.state_dict(), str(tmp_path / "model.pdparams"))
     (tmp_path / "model.json").write_text(json.dumps(info), encoding="utf-8")
     loaded, _ = models.load(tmp_path)

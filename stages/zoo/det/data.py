@@ -1,4 +1,4 @@
-"""Detection splits (records in memory, images decoded per batch) and YOLOv3 and SSD training targets.
+"""Detection splits (records in memory, images decoded per batch) and YOLOv3, SSD and RCNN training targets.
 
 Images are resized to the model's square input (no letterbox: the embedded images are square, and a
 box scales with its image); boxes stay in the image's own pixels in the records, and predictions are
@@ -140,6 +140,15 @@ def ssd_targets(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None =
         corners = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
         gt_bbox[k, :len(xywh)], gt_class[k, :len(xywh)] = np.clip(corners, 0, 1), labels
     return {"image": images, "gt_bbox": gt_bbox, "gt_class": gt_class}
+
+
+def rcnn_targets(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
+    """A training batch for ppdet's Faster RCNN (:func:`.rcnn.targets`); with ``rng``, each image through
+    :func:`augmented`. Ignored boxes are left out."""
+    from .rcnn import targets
+
+    images, gts = _batch(data, idx, rng)
+    return targets(images, gts, data.size)
 
 
 def yolo_targets(data: DetSet, idx: np.ndarray, info: dict[str, Any], rng: np.random.Generator | None = None) -> dict:

@@ -1,6 +1,6 @@
 """YOLOv3 outputs -> boxes, in NumPy: ppdet's ``YOLOBox`` decoding and ``MultiClassNMS`` (per class,
-IoU 0.45, score 0.01, the best 1000 candidates of a class into NMS, keep 100), applied to what an exported model returns, so Paddle Inference and
-ONNX Runtime artifacts are scored the same way."""
+IoU 0.45, score 0.01, the best 1000 candidates of a class into NMS, keep 100), applied to what an
+exported model returns, so Paddle Inference and ONNX Runtime artifacts are scored the same way."""
 
 from __future__ import annotations
 
@@ -61,11 +61,18 @@ def candidates(scores: np.ndarray, labels: np.ndarray, label: int, top_k: int) -
 def detections(outputs: Sequence[np.ndarray], info: dict[str, Any], input_size: int,
                keep: int = 100, top_k: int = 1000) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per image: boxes, scores and labels after per-class NMS (of each class's ``top_k`` best), at
-    most ``keep``, best first (an SSDLite's: :func:`.ssd.ssdlite_detections`, with ppdet's settings)."""
+    most ``keep``, best first (an SSDLite's: :func:`.ssd.ssdlite_detections`, a Faster RCNN's:
+    :func:`.rcnn.detections`, with ppdet's settings)."""
     if info.get("name") == "SSDLite":
         from .ssd import ssdlite_detections
 
         return ssdlite_detections(outputs, info, input_size)
+    from .models import RCNNS
+
+    if info.get("name") in RCNNS:
+        from .rcnn import detections as rcnn_detections
+
+        return rcnn_detections(outputs, info, input_size)
     result = []
     for boxes, scores, labels in decode(outputs, info, input_size):
         kept = []

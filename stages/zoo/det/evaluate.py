@@ -17,8 +17,10 @@ BATCH = 32
 
 def predict(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: DetSet, info: dict[str, Any]) -> list[Detections]:
     """Detections in each image's pixels; ``run`` maps an NCHW batch to the three raw outputs."""
+    from .models import export_batch
+
     out = []
-    for idx, x in data.batches(BATCH):
+    for idx, x in data.batches(export_batch(info) or BATCH):
         for i, (boxes, scores, labels) in zip(idx, decode.detections(run(x), info, data.size)):
             out.append(Detections.of(data.to_image(i, boxes), scores, labels))
     return out

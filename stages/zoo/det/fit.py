@@ -1,4 +1,4 @@
-"""Training of a YOLOv3 or SSDLite detector (dygraph, CPU or GPU): ppdet's loss in the shared epoch loop
+"""Training of a YOLOv3, SSDLite or Faster RCNN detector (dygraph, CPU or GPU): ppdet's loss in the shared epoch loop
 (stages/zoo/loop.py)."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import loop
-from .data import DetSet, ssd_targets, yolo_targets
+from .data import DetSet, rcnn_targets, ssd_targets, yolo_targets
+from .models import RCNNS
 
 
 #: Weight of the L2 distillation term (PaddleSlim's ``l2_loss`` pairs of ppdet 1.x's YOLOv3 recipe are added
@@ -32,21 +33,27 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
     """
     import paddle
 
-    batch, augment, ssd = run["batch_size"], run.get("augment", True), info["name"] == "SSDLite"
+    batch, augment, name = run["batch_size"], run.get("augment", True), info["name"]
     steps = max(1, len(train) // batch)
+    targets_of = {"SSDLite": lambda idx, draw: ssd_targets(train, idx, draw),
+                  **{rcnn: lambda idx, draw: rcnn_targets(train, idx, draw) for rcnn in RCNNS}}.get(
+        name, lambda idx, draw: yolo_targets(train, idx, info, draw))
 
     def batches():
         order = rng.permutation(len(train))
         for k in range(steps):
-            idx, draw = order[k * batch:(k + 1) * batch], rng if augment else None
-            yield ssd_targets(train, idx, draw) if ssd else yolo_targets(train, idx, info, draw)
+            yield targets_of(order[k * batch:(k + 1) * batch], rng if augment else None)
 
     def loss(model, targets):
         b = {key: paddle.to_tensor(v) for key, v in targets.items()}
         if teacher is not None:
             return distilled_loss(model, teacher, b, strategy)
+        if name in RCNNS:
+            from .rcnn import per_image
+
+            return model(b["image"], per_image(b))["loss"]
         out = model(b["image"], b)
-        return out if ssd else out["loss"]  # ppdet's SSD loss is a scalar, its YOLOv3 loss a dict
+        return out if name == "SSDLite" else out["loss"]  # ppdet's SSD loss is a scalar, its YOLOv3 loss a dict
 
     return loop.fit(model, run, kind, steps, batches, loss, metrics, 5e-4)
 
@@ -75,7 +82,9 @@ def distilled_loss(student: Any, teacher: Any, batch: dict[str, Any], strategy: 
 
     from ppdet.slim.distill_loss import DistillYOLOv3Loss
 
-    pairs = lambda found: SimpleNamespace(yolo_head=SimpleNamespace(loss=SimpleNamespace(distill_pairs=found)))  # noqa: E731
+    def pairs(found):
+        return SimpleNamespace(yolo_head=SimpleNamespace(loss=SimpleNamespace(distill_pairs=found)))
+
     return loss + DistillYOLOv3Loss()(pairs([_split(t, len(a)) for t, a in zip(targets, head.anchors)]),
                                       pairs(head.loss.distill_pairs))
 

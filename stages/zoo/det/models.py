@@ -1,11 +1,12 @@
 """Build a registered detection architecture from PaddleDetection's (``ppdet``) own layers: YOLOv3
-here, SSDLite in :mod:`.ssd`.
+here, SSDLite in :mod:`.ssd`, Faster RCNN (FPN) in :mod:`.rcnn`.
 
     model = build({"name": "YOLOv3", "backbone": "MobileNetV1", "classes": 10, "input": 96, "scale": 0.25})
 
 The tiny profile narrows the backbone and the YOLOv3 FPN by ``scale`` (ppdet's ``YOLOv3FPN`` has fixed
 widths, so :class:`ScaledYOLOv3FPN` rebuilds it from ppdet's own blocks; its one-width backbones are
-narrowed by uniform filter pruning, :func:`_narrow`); at ``scale`` 1 the model is ppdet's as published. Anchors are the published COCO anchors for 608 px, scaled to the input size.
+narrowed by uniform filter pruning, :func:`_narrow`); at ``scale`` 1 the model is ppdet's as published.
+Anchors are the published COCO anchors for 608 px, scaled to the input size.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 # and the float weights; the file list and its check are those of the classification models.
 from ..cls.models import FILES, missing  # noqa: F401  (re-exported for the det stages)
 
+#: The two-stage detectors (:mod:`.rcnn`).
+RCNNS = ("FasterRCNN", "CascadeRCNN")
 #: YOLOv3's published anchors (w, h in pixels at 608 px input) and which of them each output uses.
 ANCHORS_608 = [[10, 13], [16, 30], [33, 23], [30, 61], [62, 45], [59, 119], [116, 90], [156, 198], [373, 326]]
 ANCHOR_MASKS = [[6, 7, 8], [3, 4, 5], [0, 1, 2]]
@@ -32,8 +35,14 @@ _BACKBONES = {
                           lambda s, dcn: {"model_name": "large", "scale": s, "feature_maps": [7, 13, 16]}),
     "MobileNetV3_small": ("mobilenet_v3.MobileNetV3",
                           lambda s, dcn: {"model_name": "small", "scale": s, "feature_maps": [4, 9, 12]}),
+    "ResNet18": ("resnet.ResNet", lambda s, dcn: {"depth": 18, "return_idx": [1, 2, 3], "freeze_at": -1,
+                                                  "freeze_norm": False}),
     "ResNet34": ("resnet.ResNet", lambda s, dcn: {"depth": 34, "return_idx": [1, 2, 3], "freeze_at": -1,
                                                   "freeze_norm": False}),
+    "ResNet50": ("resnet.ResNet", lambda s, dcn: {"depth": 50, "return_idx": [1, 2, 3], "freeze_at": -1,
+                                                  "freeze_norm": False}),
+    "ResNet101": ("resnet.ResNet", lambda s, dcn: {"depth": 101, "return_idx": [1, 2, 3], "freeze_at": -1,
+                                                   "freeze_norm": False}),
     "ResNet50_vd": ("resnet.ResNet", lambda s, dcn: {"depth": 50, "variant": "d", "return_idx": [1, 2, 3],
                                                      "freeze_at": -1, "freeze_norm": False,
                                                      "dcn_v2_stages": [3] if dcn else [-1]}),
@@ -41,11 +50,16 @@ _BACKBONES = {
 }
 
 
+#: What makes a backbone return its four stages (strides 4 to 32) for an FPN: a ResNet's ``return_idx`` unless
+#: listed here (MobileNetV3_large: the last block of each stride, as its YOLOv3 ``feature_maps`` for 8 to 32).
+_ALL_STAGES = {"MobileNetV3_large": {"feature_maps": [4, 7, 13, 16]}}
+
+
 #: Backbones that ppdet builds at one width: the tiny profile narrows them to its ``scale`` (:func:`_narrow`);
 #: at full width ResNet34's pretraining alone took 18 minutes on 2 cores, and its YOLOv3 over an hour.
 #: Not ResNet50_vd: its entries have deformable convolutions, whose ppdet layer PaddleSlim cannot trace on
 #: paddle 3.3 (``sigmoid(): argument must be Value, but got Variable``), so it stays whole.
-_ONE_WIDTH = {"ResNet34", "DarkNet53"}
+_ONE_WIDTH = {"ResNet18", "ResNet34", "ResNet50", "ResNet101", "DarkNet53"}
 
 
 #: The seeds' layers left in float by SSDLite's quant-aware training (ppdet 1.x MobileNetV3 name scopes:
@@ -62,9 +76,10 @@ def anchors_for(input_size: int) -> list[list[float]]:
     return [[round(w * input_size / 608, 2), round(h * input_size / 608, 2)] for w, h in ANCHORS_608]
 
 
-def backbone(name: str, scale: float = 1.0, dcn: bool = False):
-    """A fresh ppdet backbone of a YOLOv3 entry: ``name`` at width ``scale``, with deformable
-    convolutions when ``dcn``.
+def backbone(name: str, scale: float = 1.0, dcn: bool = False, all_stages: bool = False):
+    """A fresh ppdet backbone of a detector entry: ``name`` at width ``scale``, with deformable
+    convolutions when ``dcn``; a ResNet returns its last three stages (YOLOv3), or with ``all_stages`` all
+    four (an FPN's inputs).
 
     Raises:
         UnsupportedArch: Not a backbone this module builds (yet).
@@ -75,7 +90,8 @@ def backbone(name: str, scale: float = 1.0, dcn: bool = False):
         raise UnsupportedArch(f"YOLOv3 backbone {name!r} is not built yet (built: {', '.join(_BACKBONES)})")
     path, kwargs = _BACKBONES[name]
     module, cls = path.rsplit(".", 1)
-    body = getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**kwargs(scale, dcn))
+    args = {**kwargs(scale, dcn), **(_ALL_STAGES.get(name, {"return_idx": [0, 1, 2, 3]}) if all_stages else {})}
+    body = getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**args)
     if name in _ONE_WIDTH and scale < 1:
         _narrow(body, scale)
     return body
@@ -98,7 +114,8 @@ def _narrow(body: Any, scale: float) -> None:
             self.heads = paddle.nn.LayerList([paddle.nn.Linear(s.channels, 1) for s in body.out_shape])
 
         def forward(self, x):
-            pooled = [paddle.flatten(paddle.nn.functional.adaptive_avg_pool2d(f, 1), 1) for f in self.body({"image": x})]
+            pool = paddle.nn.functional.adaptive_avg_pool2d
+            pooled = [paddle.flatten(pool(f, 1), 1) for f in self.body({"image": x})]
             return paddle.add_n([head(p) for head, p in zip(self.heads, pooled)])
 
     # in a name scope of its own: the tracer restarts the names, and the layers built after (neck, head) must
@@ -176,8 +193,11 @@ def build(arch: dict[str, Any]):
 
     if arch["name"] == "SSDLite":
         return _ssdlite(arch)
+    if arch["name"] in RCNNS:
+        return _rcnn(arch)
     if arch["name"] != "YOLOv3":
-        raise UnsupportedArch(f"{arch['name']}: only YOLOv3 and SSDLite detectors are built yet")
+        raise UnsupportedArch(f"{arch['name']}: only YOLOv3, SSDLite and Faster and Cascade RCNN (FPN) detectors "
+                              "are built yet")
     from ppdet.modeling.heads.yolo_head import YOLOv3Head
     from ppdet.modeling.losses.yolo_loss import YOLOv3Loss
 
@@ -192,11 +212,22 @@ def build(arch: dict[str, Any]):
         return _detector(body, neck, head)
 
 
+def _rcnn(arch: dict[str, Any]):
+    from . import rcnn
+
+    fpn = arch["backbone"].startswith("ResNet") or arch["backbone"] in _ALL_STAGES
+    if arch.get("neck") != "fpn" or not fpn or arch.get("dcn"):
+        raise UnsupportedArch(f"{arch['name']} {arch['backbone']} (neck {arch.get('neck')}): only the FPN ones on "
+                              f"plain ResNets and {', '.join(_ALL_STAGES)} are built yet")
+    return rcnn.build(arch)
+
+
 def _ssdlite(arch: dict[str, Any]):
     from . import ssd
 
     if arch["backbone"] not in ssd.FEATURE_MAPS:
-        raise UnsupportedArch(f"SSDLite backbone {arch['backbone']!r} is not built (built: {', '.join(ssd.FEATURE_MAPS)})")
+        raise UnsupportedArch(f"SSDLite backbone {arch['backbone']!r} is not built "
+                              f"(built: {', '.join(ssd.FEATURE_MAPS)})")
     return ssd.build(arch)
 
 
@@ -264,13 +295,25 @@ def weight_names(model: Any, static_names: list[str]) -> list[str]:
 
 def onnx_unsupported(info: dict[str, Any]) -> str | None:
     """Why paddle2onnx cannot convert this detector, or None: every built YOLOv3 and SSDLite converts."""
+    if info["name"] in RCNNS:
+        return "paddle2onnx 2.1 has no converter for the RPN's generate_proposals_v2 and distribute_fpn_proposals"
     return None
+
+
+def export_batch(info: dict[str, Any]) -> int:
+    """Images per call that the exported model takes: one for an RCNN (ppdet's export path), any other."""
+    return 1 if info["name"] in RCNNS else 0
 
 
 def describe(arch: dict[str, Any]) -> dict[str, Any]:
     """What model.json records, for :func:`load`: the arch and the anchors it was built with (an SSDLite's
     follow the input size: :func:`.ssd.anchor_levels`)."""
     keys = ("name", "backbone", "dcn", "scale", "classes", "input")
+    if arch["name"] in RCNNS:
+        from .rcnn import anchor_sizes, box_weights
+
+        return {**{k: arch.get(k) for k in keys}, "neck": arch.get("neck"), "anchor_sizes": anchor_sizes(arch["input"]),
+                "box_weights": box_weights(arch["name"])}
     if arch["name"] == "SSDLite":
         from .ssd import VARIANCES
 

@@ -65,7 +65,8 @@ def build(arch: dict[str, Any]):
     with paddle.utils.unique_name.guard():
         body = _backbone(arch["backbone"], arch.get("scale") or 1.0)
         anchors = AnchorGeneratorSSD(
-            steps=[lv["step"] for lv in levels], aspect_ratios=ASPECT_RATIOS, min_sizes=[lv["min_size"] for lv in levels],
+            steps=[lv["step"] for lv in levels], aspect_ratios=ASPECT_RATIOS,
+            min_sizes=[lv["min_size"] for lv in levels],
             max_sizes=[lv["max_size"] for lv in levels], offset=0.5, flip=True, clip=True,
             min_max_aspect_ratios_order=False)
         head = SSDHead(num_classes=arch["classes"], in_channels=[s.channels for s in body.out_shape],
@@ -163,7 +164,8 @@ def priors(levels: list[dict[str, Any]], input_size: int) -> np.ndarray:
     cell each aspect ratio, then the min-max square, as Paddle's ``prior_box`` with
     ``min_max_aspect_ratios_order`` off."""
     def sizes(lv: dict[str, Any]) -> list[tuple[float, float]]:
-        ratios = [(lv["min_size"] * math.sqrt(r), lv["min_size"] / math.sqrt(r)) for r in _expanded(lv["aspect_ratios"])]
+        size = lv["min_size"]
+        ratios = [(size * math.sqrt(r), size / math.sqrt(r)) for r in _expanded(lv["aspect_ratios"])]
         return ratios + [(math.sqrt(lv["min_size"] * lv["max_size"]),) * 2]
 
     return grid_priors([(lv["cells"], lv["step"], sizes(lv)) for lv in levels], input_size, clip=True)

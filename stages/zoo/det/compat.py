@@ -1,0 +1,71 @@
+"""Shims that ppdet 2.6's two-stage detectors (:mod:`.rcnn`) need on paddle 3.3, applied when one is built.
+
+Kept here rather than in stages/zoo/runtime.py (the shim module of every stage): each only changes calls
+that fail on paddle 3.3, yet an edit there re-runs every stage of the zoo, and only the RCNN stages use them.
+"""
+
+from __future__ import annotations
+
+
+def apply() -> None:
+    """Apply the shims (idempotent)."""
+    import paddle
+
+    _shim_concat(paddle)
+    _shim_minimum(paddle)
+    _shim_exp(paddle)
+
+
+def _shim_concat(paddle) -> None:
+    # ppdet's RPN head and proposal targets concatenate per-image counts taken as ``paddle.shape(x)[0]``,
+    # 1-D in paddle 2.4 and 0-D since 2.5; paddle 3.3's concat rejects 0-D inputs ("axis ... range of
+    # [0, 0)"). 0-D inputs are made 1-D, as they were; other calls are unchanged.
+    if getattr(paddle.concat, "_slimzoo_shim", False):
+        return
+    concat = paddle.concat
+
+    def _concat(x, axis=0, name=None):
+        if isinstance(x, (list, tuple)) and x and all(hasattr(t, "shape") and len(t.shape) == 0 for t in x):
+            x = [paddle.reshape(t, [1]) for t in x]
+        return concat(x, axis=axis, name=name)
+
+    _concat._slimzoo_shim = True
+    paddle.concat = _concat
+
+
+def _shim_minimum(paddle) -> None:
+    # Exporting (old-IR static mode, stages/dense_export.py), ppdet's RPN head takes paddle.minimum of
+    # two variables, which paddle 3.3 passes to _C_ops ("must be Value, but got Variable"), as
+    # paddle.multiply (stages/zoo/runtime.py). There the minimum is a select, the same values.
+    if getattr(paddle.minimum, "_slimzoo_shim", False):
+        return
+    minimum = paddle.minimum
+
+    def _minimum(x, y, name=None):
+        if not paddle.in_dynamic_mode() and not paddle.framework.in_pir_mode():
+            return paddle.where(x < y, x, y)
+        return minimum(x, y, name=name)
+
+    _minimum._slimzoo_shim = True
+    paddle.minimum = _minimum
+
+
+def _shim_exp(paddle) -> None:
+    # Exporting, the Cascade head's box decoding (ppdet's delta2bbox) takes paddle.exp of old-IR variables,
+    # which paddle 3.3 also sends to _C_ops only; there it is appended as the ``exp`` op, as paddle 2.x did.
+    if getattr(paddle.exp, "_slimzoo_shim", False):
+        return
+    exp = paddle.exp
+
+    def _exp(x, name=None):
+        if not paddle.in_dynamic_mode() and not paddle.framework.in_pir_mode():
+            from paddle.base.layer_helper import LayerHelper
+
+            helper = LayerHelper("exp")
+            out = helper.create_variable_for_type_inference(x.dtype)
+            helper.append_op(type="exp", inputs={"X": x}, outputs={"Out": out})
+            return out
+        return exp(x, name=name)
+
+    _exp._slimzoo_shim = True
+    paddle.exp = _exp

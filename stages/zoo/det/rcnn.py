@@ -1,0 +1,192 @@
+"""Faster and Cascade RCNN with FPN from PaddleDetection's (``ppdet``) own layers, as its
+faster_rcnn_r50_fpn and cascade_rcnn_r50_fpn configs build them: a backbone with its four stages out,
+``FPN`` (5 levels), ``RPNHead``, and ``BBoxHead`` (``TwoFCHead``) or ``CascadeHead`` (three stages of
+``CascadeTwoFCHead``, class-agnostic boxes), with ppdet's anchor, proposal and target settings.
+
+    model = build({"name": "FasterRCNN", "backbone": "ResNet50", "neck": "fpn", "classes": 10, "input": 96,
+                   "scale": 0.25})
+
+The tiny profile narrows the backbone (as the YOLOv3 ones, :func:`.models.backbone`), the FPN and the
+box head's widths by ``scale``, and scales the anchor sizes (published for 800 px) with the input.
+In eval mode the model returns what :func:`detections` decodes in NumPy: the proposals, their count per
+image, the box head's class-wise deltas and class probabilities (background last). Exported models take
+one image (ppdet's own export path, ``export_onnx``), and so does the model in eval mode, image by image.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+#: Anchor sizes per FPN level at 800 px (ppdet's faster_rcnn_r50_fpn), aspect ratios, and level strides.
+ANCHOR_SIZES_800 = [[32], [64], [128], [256], [512]]
+ASPECT_RATIOS = [0.5, 1.0, 2.0]
+#: Box regression weights (ppdet's ``BBoxHead.bbox_weight`` and ``RCNNBox.prior_box_var``), and the
+#: Cascade head's per stage (the last one decodes its boxes).
+BOX_WEIGHTS = (10.0, 10.0, 5.0, 5.0)
+CASCADE_WEIGHTS = ([10.0, 10.0, 5.0, 5.0], [20.0, 20.0, 10.0, 10.0], [30.0, 30.0, 15.0, 15.0])
+#: ppdet's post-processing of the config: score threshold, NMS IoU, boxes kept per image.
+SCORE_THRESHOLD, NMS_IOU, KEEP = 0.05, 0.5, 100
+#: Proposals kept per image (``test_proposal.post_nms_top_n``).
+PROPOSALS = 1000
+
+
+def anchor_sizes(input_size: int) -> list[list[float]]:
+    """The published anchor sizes scaled from 800 px to ``input_size`` (objects scale with the image)."""
+    return [[round(s * input_size / 800, 2) for s in level] for level in ANCHOR_SIZES_800]
+
+
+def box_weights(name: str) -> list[float]:
+    """The weights that decode the final boxes of detector ``name``."""
+    return list(CASCADE_WEIGHTS[-1] if name == "CascadeRCNN" else BOX_WEIGHTS)
+
+
+def build(arch: dict[str, Any]):
+    """A fresh Faster or Cascade RCNN (FPN) for a resolved ``arch`` (name, backbone, classes, input, scale)."""
+    import paddle
+    from ppdet.modeling.necks.fpn import FPN
+    from ppdet.modeling.proposal_generator.rpn_head import RPNHead
+
+    from . import compat
+    from .models import backbone
+
+    compat.apply()
+    scale = arch.get("scale") or 1.0
+    width, hidden = max(16, int(256 * scale)), max(64, int(1024 * scale))
+    with paddle.utils.unique_name.guard():
+        body = backbone(arch["backbone"], scale, all_stages=True)
+        neck = FPN(in_channels=[s.channels for s in body.out_shape], out_channel=width,
+                   spatial_scales=[1 / s for s in (4, 8, 16, 32)])
+        rpn = RPNHead(anchor_generator={"anchor_sizes": anchor_sizes(arch["input"]), "aspect_ratios": ASPECT_RATIOS,
+                                        "strides": [s.stride for s in neck.out_shape]},
+                      rpn_target_assign={"batch_size_per_im": 256, "fg_fraction": 0.5, "negative_overlap": 0.3,
+                                         "positive_overlap": 0.7, "use_random": True},
+                      train_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": 2000,
+                                      "post_nms_top_n": 1000, "topk_after_collect": True},
+                      test_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": 1000,
+                                     "post_nms_top_n": PROPOSALS},
+                      in_channel=width)
+        head = _box_head(arch["name"], width, hidden, [1 / s.stride for s in neck.out_shape], arch["classes"])
+        for layer in (rpn.anchor_generator, head.roi_extractor):
+            # not leaves: paddle.flops (stages/zoo/bench.py) records every leaf layer's first input's shape,
+            # and these two (no weights) take a list of maps; an idle child makes them branches
+            layer.add_sublayer("not_a_leaf", paddle.nn.Identity())
+        return _detector(body, neck, rpn, head, arch["input"])
+
+
+def _box_head(name: str, width: int, hidden: int, scales: list[float], classes: int):
+    """ppdet's box head of ``name``: ``BBoxHead`` with ``TwoFCHead``, or the three-stage ``CascadeHead``."""
+    from ppdet.modeling.heads.bbox_head import BBoxHead, TwoFCHead
+    from ppdet.modeling.heads.cascade_head import CascadeHead, CascadeTwoFCHead
+    from ppdet.modeling.proposal_generator.target_layer import BBoxAssigner
+
+    roi = {"resolution": 7, "sampling_ratio": 0, "aligned": True, "spatial_scale": scales}
+    assigner = BBoxAssigner(batch_size_per_im=512, num_classes=classes)
+    if name == "CascadeRCNN":
+        return CascadeHead(head=CascadeTwoFCHead(in_channel=width, out_channel=hidden, resolution=7),
+                           in_channel=hidden, roi_extractor=roi, bbox_assigner=assigner, num_classes=classes,
+                           bbox_weight=[list(w) for w in CASCADE_WEIGHTS])
+    return BBoxHead(head=TwoFCHead(in_channel=width, out_channel=hidden, resolution=7), in_channel=hidden,
+                    roi_extractor=roi, bbox_assigner=assigner, num_classes=classes, bbox_weight=list(BOX_WEIGHTS))
+
+
+def _detector(body, neck, rpn, head, size: int):
+    import paddle
+
+    class RCNN(paddle.nn.Layer):
+        """Image batch -> boxes to refine (R, 4: a Cascade head's last stage's input), their count per image,
+        deltas (R, 4 x classes, or 4 class-agnostic) and class probabilities (R, classes + 1; averaged over a
+        Cascade head's stages); with ``targets`` in train mode, ppdet's RPN and box head losses."""
+
+        def __init__(self):
+            super().__init__()
+            self.backbone, self.neck, self.rpn_head, self.bbox_head = body, neck, rpn, head
+
+        # traced as plain Python when exported: dy2static's rewrite of ppdet's RPN head did not finish
+        # in 10 minutes (paddle 3.3), and the export path below has no tensor-dependent control flow
+        @paddle.jit.not_to_static
+        def forward(self, x, targets=None):
+            one = paddle.ones_like(x[:, 0, 0, :2])
+            inputs = {"image": x, "im_shape": one * size, "scale_factor": one}
+            feats = self.neck(self.backbone(inputs))
+            if self.training and targets is not None:
+                inputs.update(targets)
+                rois, rois_num, rpn_loss = self.rpn_head(feats, inputs)
+                box_loss, _ = self.bbox_head(feats, rois, rois_num, inputs)
+                losses = {**rpn_loss, **box_loss}
+                return {"loss": paddle.add_n(list(losses.values())), **losses}
+            if paddle.in_dynamic_mode() and x.shape[0] > 1:  # image by image, as the exported model runs
+                parts = [self(x[i:i + 1]) for i in range(x.shape[0])]
+                return [paddle.concat([p[k] for p in parts]) for k in range(4)]
+            # ppdet's one-image path (its ONNX export's), also in dygraph: proposals ordered by score alike
+            self.rpn_head.export_onnx = True
+            rois, rois_num, _ = self.rpn_head(feats, inputs)
+            (deltas, probs), _ = self.bbox_head(feats, rois, rois_num, inputs)
+            refined = getattr(self.bbox_head, "refined_rois", None)  # a Cascade head's last stage's boxes
+            rois = refined if refined is not None else rois
+            return [paddle.concat(rois), paddle.reshape(rois_num, [-1]).astype("int32"), deltas, probs]
+
+    return RCNN()
+
+
+def targets(images: np.ndarray, gts: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> dict[str, np.ndarray]:
+    """A training batch for ppdet's RPN and box head: the images and each one's boxes (normalised centre x,
+    y, w, h) and labels, padded: ``gt_bbox`` (x1, y1, x2, y2 in input pixels), ``gt_class``, ``gt_count``
+    (arrays, so a data-parallel shard slices them; :func:`per_image` unpads them)."""
+    slots = max([1] + [len(xywh) for xywh, _ in gts])
+    box, cls = np.zeros((len(gts), slots, 4), np.float32), np.zeros((len(gts), slots, 1), np.int32)
+    for k, (xywh, labels) in enumerate(gts):
+        corners = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
+        box[k, :len(xywh)], cls[k, :len(xywh), 0] = np.clip(corners, 0, 1) * size, labels
+    return {"image": images, "gt_bbox": box, "gt_class": cls,
+            "gt_count": np.array([len(xywh) for xywh, _ in gts], np.int64)}
+
+
+def per_image(batch: dict[str, Any]) -> dict[str, list]:
+    """ppdet's RCNN targets from :func:`targets`' tensors: per-image lists of boxes, classes, crowd flags."""
+    import paddle
+
+    counts = [int(c) for c in batch["gt_count"].numpy()]
+    return {"gt_bbox": [batch["gt_bbox"][k, :n] for k, n in enumerate(counts)],
+            "gt_class": [batch["gt_class"][k, :n] for k, n in enumerate(counts)],
+            "is_crowd": [paddle.zeros([n, 1], "int32") for n in counts]}
+
+
+def decode_boxes(rois: np.ndarray, deltas: np.ndarray, input_size: int,
+                 weights: Sequence[float] = BOX_WEIGHTS) -> np.ndarray:
+    """ppdet's ``delta2bbox``: (R, classes, 4) boxes (R, 1, 4 for class-agnostic deltas) clipped to the input."""
+    wx, wy, ww, wh = weights
+    w, h = rois[:, 2] - rois[:, 0], rois[:, 3] - rois[:, 1]
+    cx, cy = rois[:, 0] + 0.5 * w, rois[:, 1] + 0.5 * h
+    d = deltas.reshape(len(rois), -1, 4).astype(np.float64)
+    clip = np.log(1000.0 / 16)
+    px, py = d[..., 0] / wx * w[:, None] + cx[:, None], d[..., 1] / wy * h[:, None] + cy[:, None]
+    pw = np.exp(np.minimum(d[..., 2] / ww, clip)) * w[:, None]
+    ph = np.exp(np.minimum(d[..., 3] / wh, clip)) * h[:, None]
+    boxes = np.stack([px - pw / 2, py - ph / 2, px + pw / 2, py + ph / 2], -1)
+    return np.clip(boxes, 0, input_size)
+
+
+def detections(outputs: Sequence[np.ndarray], info: dict[str, Any],
+               input_size: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per image: boxes, scores and labels after ppdet's post-processing (class-wise boxes, scores over
+    :data:`SCORE_THRESHOLD`, per-class NMS at :data:`NMS_IOU`, the best :data:`KEEP`)."""
+    from .decode import nms
+
+    rois, counts, deltas, probs = outputs
+    result, start = [], 0
+    for n in np.asarray(counts).reshape(-1):
+        rows = slice(start, start + int(n))
+        start += int(n)
+        boxes = decode_boxes(rois[rows], deltas[rows], input_size, info.get("box_weights", BOX_WEIGHTS))
+        scores, kept = probs[rows, :-1], []
+        for c in range(scores.shape[1]):
+            idx, b = np.nonzero(scores[:, c] > SCORE_THRESHOLD)[0], boxes[:, min(c, boxes.shape[1] - 1)]
+            keep = idx[nms(b[idx], scores[idx, c], NMS_IOU)] if len(idx) else idx
+            kept += [(b[i], scores[i, c], c) for i in keep]
+        kept.sort(key=lambda k: -k[1])
+        kept = kept[:KEEP]
+        result.append((np.array([k[0] for k in kept], np.float64).reshape(-1, 4),
+                       np.array([k[1] for k in kept], np.float64), np.array([k[2] for k in kept], np.int64)))
+    return result
