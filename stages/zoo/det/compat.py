@@ -37,35 +37,34 @@ def _shim_minimum(paddle) -> None:
     # Exporting (old-IR static mode, stages/dense_export.py), ppdet's RPN head takes paddle.minimum of
     # two variables, which paddle 3.3 passes to _C_ops ("must be Value, but got Variable"), as
     # paddle.multiply (stages/zoo/runtime.py). There the minimum is a select, the same values.
-    if getattr(paddle.minimum, "_slimzoo_shim", False):
-        return
-    minimum = paddle.minimum
-
-    def _minimum(x, y, name=None):
-        if not paddle.in_dynamic_mode() and not paddle.framework.in_pir_mode():
-            return paddle.where(x < y, x, y)
-        return minimum(x, y, name=name)
-
-    _minimum._slimzoo_shim = True
-    paddle.minimum = _minimum
+    _while_exporting(paddle, "minimum", lambda x, y: paddle.where(x < y, x, y))
 
 
 def _shim_exp(paddle) -> None:
     # Exporting, the Cascade head's box decoding (ppdet's delta2bbox) takes paddle.exp of old-IR variables,
     # which paddle 3.3 also sends to _C_ops only; there it is appended as the ``exp`` op, as paddle 2.x did.
-    if getattr(paddle.exp, "_slimzoo_shim", False):
+    def exp_op(x):
+        from paddle.base.layer_helper import LayerHelper
+
+        helper = LayerHelper("exp")
+        out = helper.create_variable_for_type_inference(x.dtype)
+        helper.append_op(type="exp", inputs={"X": x}, outputs={"Out": out})
+        return out
+
+    _while_exporting(paddle, "exp", exp_op)
+
+
+def _while_exporting(paddle, api: str, static) -> None:
+    """Make ``paddle.<api>`` call ``static`` (on its tensor arguments) in old-IR static mode, and itself
+    otherwise; once."""
+    fn = getattr(paddle, api)
+    if getattr(fn, "_slimzoo_shim", False):
         return
-    exp = paddle.exp
 
-    def _exp(x, name=None):
+    def shimmed(*args, name=None):
         if not paddle.in_dynamic_mode() and not paddle.framework.in_pir_mode():
-            from paddle.base.layer_helper import LayerHelper
+            return static(*args)
+        return fn(*args, name=name)
 
-            helper = LayerHelper("exp")
-            out = helper.create_variable_for_type_inference(x.dtype)
-            helper.append_op(type="exp", inputs={"X": x}, outputs={"Out": out})
-            return out
-        return exp(x, name=name)
-
-    _exp._slimzoo_shim = True
-    paddle.exp = _exp
+    shimmed._slimzoo_shim = True
+    setattr(paddle, api, shimmed)
