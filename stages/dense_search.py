@@ -56,12 +56,12 @@ def _scorer(config: dict, train_set: Any):
 
     from stages.zoo import dense
     from stages.zoo.cls.fit import schedule_kind
-    from stages.zoo.face import evaluate, fit, models, nas
+    from stages.zoo.face import evaluate, fit, models
     from stages.zoo.metrics.voc import voc_map
 
     run, arch, seed = config["run"], config["arch"], config["seed"]
-    score_set, rest = nas.partition(train_set, min(SCORE_IMAGES, len(train_set) // 2), seed)
-    fit_set, _ = nas.partition(rest, min(len(rest), run["batch_size"] * run["search_steps"]), seed)
+    score_set, rest = train_set.partition(min(SCORE_IMAGES, len(train_set) // 2), seed)
+    fit_set, _ = rest.partition(min(len(rest), run["batch_size"] * run["search_steps"]), seed)
     # as many passes over the fit part as make search_steps steps; BlazeFace collapses to constant outputs
     # without a warm-up (params/defaults/face_detection.yaml)
     passes = max(1, round(run["search_steps"] / max(1, len(fit_set) // run["batch_size"])))
@@ -117,11 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     runtime.setup(config["threads"])
     from stages.dense_train import train
     from stages.zoo.datasets import DatasetError
+    from stages.zoo.face import measure, nas as space
 
     nas = (config.get("method") or {}).get("nas")
-    if config["task"] != "face_detection" or nas is None or nas["search_space"] != "BlazeFaceNasSpace":
+    if config["task"] != "face_detection" or nas is None or nas["search_space"] != space.NAME:
         print(f"{args.config}: entry '{config['name']}': key 'method.nas.search_space': this stage searches "
-              "face_detection entries in BlazeFaceNasSpace", file=sys.stderr)
+              f"face_detection entries in {space.NAME}", file=sys.stderr)
         return 1
     if not (args.base / "model.json").is_file():
         print(f"{args.base / 'model.json'}: missing (expected the base entry's train stage output)", file=sys.stderr)
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, ValueError) as err:
         print(f"{args.config}: entry '{config['name']}': {err}", file=sys.stderr)
         return 1
-    shown = " ".join(f"{k} {figures[k]:.2f}" for k in ("easy", "medium", "hard"))
+    shown = " ".join(f"{k} {figures[k]:.2f}" for k in measure.HEADLINE)
     print(f"searched {config['name']}: tokens {tokens}, {shown} -> {args.out}")
     return 0
 

@@ -1,8 +1,8 @@
 """The dense-prediction tasks (detection, face detection, segmentation) that share the dense_* stages,
 each a package with the same modules:
 ``data`` (``split``), ``models`` (``build``, ``describe``, ``load``, ``missing``, ``FILES``,
-``UnsupportedArch``, ``onnx_unsupported``; optionally ``export_batch``), ``fit`` (``fit``), ``evaluate`` (``predict``, ``score``, ``sample``) and
-``measure`` (``PAPER_SIZES``, ``HEADLINE``, ``finish``)."""
+``UnsupportedArch``, ``onnx_unsupported``; optionally ``export_batch``), ``fit`` (``fit``), ``evaluate``
+(``predict``, ``score``, ``sample``) and ``measure`` (``PAPER_SIZES``, ``HEADLINE``, ``finish``)."""
 
 from __future__ import annotations
 

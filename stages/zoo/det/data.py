@@ -44,9 +44,17 @@ class DetSet:
 
     def head(self, n: int) -> "DetSet":
         """The first ``n`` images with their records (a pruning candidate's quick score)."""
-        first = copy.copy(self)
-        first.dataset = dataclasses.replace(self.dataset, samples=self.dataset.samples[:n])
-        return first
+        return self._take(np.arange(min(n, len(self))))
+
+    def partition(self, n: int, seed: int) -> tuple["DetSet", "DetSet"]:
+        """A fixed random choice of ``n`` images for ``seed``, and the others (disjoint parts, in order)."""
+        order = np.random.default_rng(seed).permutation(len(self))
+        return self._take(np.sort(order[:n])), self._take(np.sort(order[n:]))
+
+    def _take(self, keep: np.ndarray) -> "DetSet":
+        part = copy.copy(self)
+        part.dataset = dataclasses.replace(self.dataset, samples=[self.dataset.samples[i] for i in keep])
+        return part
 
     def normalised(self, idx: np.ndarray) -> np.ndarray:
         """NCHW float32 batch of the images ``idx``."""
@@ -134,21 +142,29 @@ def ssd_targets(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None =
     anchor; the loss sends what matches it to the background); with ``rng``, each image through
     :func:`augmented`. Ignored boxes are left out."""
     images, gts = _batch(data, idx, rng)
-    slots = max([1] + [len(xywh) for xywh, _ in gts])
-    gt_bbox, gt_class = np.zeros((len(idx), slots, 4), np.float32), np.zeros((len(idx), slots), np.int32)
-    for k, (xywh, labels) in enumerate(gts):
-        corners = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
-        gt_bbox[k, :len(xywh)], gt_class[k, :len(xywh)] = np.clip(corners, 0, 1), labels
+    gt_bbox, gt_class, _ = _padded(gts)
     return {"image": images, "gt_bbox": gt_bbox, "gt_class": gt_class}
 
 
 def rcnn_targets(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
-    """A training batch for ppdet's Faster RCNN (:func:`.rcnn.targets`); with ``rng``, each image through
+    """A training batch for ppdet's RPN and box heads: image, ``gt_bbox`` (x1, y1, x2, y2 in input pixels),
+    ``gt_class`` (N, slots, 1) and ``gt_count``, padded as :func:`ssd_targets` (arrays, so a data-parallel
+    shard slices them; :func:`.rcnn.per_image` unpads them); with ``rng``, each image through
     :func:`augmented`. Ignored boxes are left out."""
-    from .rcnn import targets
-
     images, gts = _batch(data, idx, rng)
-    return targets(images, gts, data.size)
+    gt_bbox, gt_class, counts = _padded(gts)
+    return {"image": images, "gt_bbox": gt_bbox * data.size, "gt_class": gt_class[..., None], "gt_count": counts}
+
+
+def _padded(gts: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each image's boxes (normalised centre x, y, w, h) as clipped normalised x1, y1, x2, y2, and their
+    labels, padded with empty boxes to the batch's most; and each image's count."""
+    slots = max([1] + [len(xywh) for xywh, _ in gts])
+    gt_bbox, gt_class = np.zeros((len(gts), slots, 4), np.float32), np.zeros((len(gts), slots), np.int32)
+    for k, (xywh, labels) in enumerate(gts):
+        corners = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
+        gt_bbox[k, :len(xywh)], gt_class[k, :len(xywh)] = np.clip(corners, 0, 1), labels
+    return gt_bbox, gt_class, np.array([len(xywh) for xywh, _ in gts], np.int64)
 
 
 def yolo_targets(data: DetSet, idx: np.ndarray, info: dict[str, Any], rng: np.random.Generator | None = None) -> dict:

@@ -61,7 +61,7 @@ def candidates(scores: np.ndarray, labels: np.ndarray, label: int, top_k: int) -
 def detections(outputs: Sequence[np.ndarray], info: dict[str, Any], input_size: int,
                keep: int = 100, top_k: int = 1000) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per image: boxes, scores and labels after per-class NMS (of each class's ``top_k`` best), at
-    most ``keep``, best first (an SSDLite's: :func:`.ssd.ssdlite_detections`, a Faster RCNN's:
+    most ``keep``, best first (an SSDLite's: :func:`.ssd.ssdlite_detections`, an RCNN's:
     :func:`.rcnn.detections`, with ppdet's settings)."""
     if info.get("name") == "SSDLite":
         from .ssd import ssdlite_detections

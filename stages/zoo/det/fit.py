@@ -1,5 +1,5 @@
-"""Training of a YOLOv3, SSDLite or Faster RCNN detector (dygraph, CPU or GPU): ppdet's loss in the shared epoch loop
-(stages/zoo/loop.py)."""
+"""Training of a YOLOv3, SSDLite or two-stage (Faster, Cascade RCNN) detector (dygraph, CPU or GPU): ppdet's
+loss in the shared epoch loop (stages/zoo/loop.py)."""
 
 from __future__ import annotations
 
@@ -35,9 +35,10 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
 
     batch, augment, name = run["batch_size"], run.get("augment", True), info["name"]
     steps = max(1, len(train) // batch)
-    targets_of = {"SSDLite": lambda idx, draw: ssd_targets(train, idx, draw),
-                  **{rcnn: lambda idx, draw: rcnn_targets(train, idx, draw) for rcnn in RCNNS}}.get(
-        name, lambda idx, draw: yolo_targets(train, idx, info, draw))
+    def targets_of(idx, draw):
+        if name == "SSDLite":
+            return ssd_targets(train, idx, draw)
+        return rcnn_targets(train, idx, draw) if name in RCNNS else yolo_targets(train, idx, info, draw)
 
     def batches():
         order = rng.permutation(len(train))

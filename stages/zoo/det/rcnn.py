@@ -130,21 +130,9 @@ def _detector(body, neck, rpn, head, size: int):
     return RCNN()
 
 
-def targets(images: np.ndarray, gts: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> dict[str, np.ndarray]:
-    """A training batch for ppdet's RPN and box head: the images and each one's boxes (normalised centre x,
-    y, w, h) and labels, padded: ``gt_bbox`` (x1, y1, x2, y2 in input pixels), ``gt_class``, ``gt_count``
-    (arrays, so a data-parallel shard slices them; :func:`per_image` unpads them)."""
-    slots = max([1] + [len(xywh) for xywh, _ in gts])
-    box, cls = np.zeros((len(gts), slots, 4), np.float32), np.zeros((len(gts), slots, 1), np.int32)
-    for k, (xywh, labels) in enumerate(gts):
-        corners = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
-        box[k, :len(xywh)], cls[k, :len(xywh), 0] = np.clip(corners, 0, 1) * size, labels
-    return {"image": images, "gt_bbox": box, "gt_class": cls,
-            "gt_count": np.array([len(xywh) for xywh, _ in gts], np.int64)}
-
-
 def per_image(batch: dict[str, Any]) -> dict[str, list]:
-    """ppdet's RCNN targets from :func:`targets`' tensors: per-image lists of boxes, classes, crowd flags."""
+    """ppdet's RCNN targets from :func:`.data.rcnn_targets`' tensors: per-image lists of boxes, classes, crowd
+    flags."""
     import paddle
 
     counts = [int(c) for c in batch["gt_count"].numpy()]

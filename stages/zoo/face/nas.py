@@ -12,10 +12,6 @@ fixes it to 3x3 (a range of one value) for the latency-constrained search that f
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-from typing import Any
-
 #: The choices of each kind of width (ppdet 1.x's arrays).
 FIRST = (4, 8, 12, 16, 24, 32)
 SINGLE = (8, 12, 16, 24, 32, 40, 48, 64)
@@ -66,16 +62,3 @@ def register() -> None:
 
     SEARCHSPACE.register(BlazeFaceNasSpace)
 
-
-def partition(data: Any, n: int, seed: int) -> tuple[Any, Any]:
-    """A fixed random choice of ``n`` images of a face split for ``seed``, and the others (disjoint)."""
-    import numpy as np
-
-    order = np.random.default_rng(seed).permutation(len(data))
-
-    def take(keep):
-        part = copy.copy(data)
-        part.dataset = dataclasses.replace(data.dataset, samples=[data.dataset.samples[i] for i in np.sort(keep)])
-        return part
-
-    return take(order[:n]), take(order[n:])

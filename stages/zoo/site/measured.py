@@ -73,15 +73,15 @@ def load_measured(metrics_dir: Path, entry: str) -> Measured:
     """Read ``metrics_dir/<entry>/``: benchmark.json, curves (dvclive TSVs), stage figures."""
     root = metrics_dir / entry
     out = Measured(entry, _json(root / "benchmark.json"))
-    for name in ("compress/compress.json", "search/search.json"):
-        data = _json(root / name)
+    search = _json(root / "search" / "search.json")
+    for data in (_json(root / "compress" / "compress.json"), search):
         out.extra.update({k: v for k, v in data.items() if isinstance(v, (int, float, str))})
     for tsv in sorted(root.glob("**/plots/metrics/*.tsv")):
         stage = tsv.relative_to(root).parts[0]
         points = _tsv(tsv)
         if points:
             out.curves[f"{stage}/{tsv.stem}"] = points
-    rewards = _rewards(_json(root / "search" / "search.json").get("trace"))
+    rewards = _rewards(search.get("trace"))
     if rewards:
         out.curves["search/reward"] = rewards
     return out
