@@ -1,5 +1,5 @@
-"""The dense-prediction tasks (detection, face detection, segmentation) that share the dense_* stages,
-each a package with the same modules:
+"""The dense-prediction tasks (detection, face detection, instance and semantic segmentation) that share the
+dense_* stages, each a package with the same modules:
 ``data`` (``split``), ``models`` (``build``, ``describe``, ``load``, ``missing``, ``FILES``,
 ``UnsupportedArch``, ``onnx_unsupported``; optionally ``export_batch``), ``fit`` (``fit``), ``evaluate``
 (``predict``, ``score``, ``sample``) and ``measure`` (``PAPER_SIZES``, ``HEADLINE``, ``finish``)."""
@@ -10,7 +10,8 @@ import importlib
 from types import SimpleNamespace
 
 #: Task name (an entry's ``task``) -> its package under stages/zoo.
-PACKAGES = {"detection": "det", "face_detection": "face", "semantic_segmentation": "seg"}
+PACKAGES = {"detection": "det", "face_detection": "face", "instance_segmentation": "inst",
+            "semantic_segmentation": "seg"}
 MODULES = ("data", "models", "fit", "evaluate", "measure")
 
 

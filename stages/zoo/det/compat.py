@@ -12,8 +12,8 @@ def apply() -> None:
     import paddle
 
     _shim_concat(paddle)
-    _shim_minimum(paddle)
-    _shim_exp(paddle)
+    _shim_min_max(paddle)
+    _shim_unary(paddle)
 
 
 def _shim_concat(paddle) -> None:
@@ -33,31 +33,39 @@ def _shim_concat(paddle) -> None:
     paddle.concat = _concat
 
 
-def _shim_minimum(paddle) -> None:
+def _shim_min_max(paddle) -> None:
     # Exporting (old-IR static mode, stages/dense_export.py), ppdet's RPN head takes paddle.minimum of
-    # two variables, which paddle 3.3 passes to _C_ops ("must be Value, but got Variable"), as
-    # paddle.multiply (stages/zoo/runtime.py). There the minimum is a select, the same values.
+    # two variables (Mask RCNN's RCNNBox also paddle.maximum), which paddle 3.3 passes to _C_ops ("must be
+    # Value, but got Variable"), as paddle.multiply (stages/zoo/runtime.py). There each is a select, the
+    # same values.
     _while_exporting(paddle, "minimum", lambda x, y: paddle.where(x < y, x, y))
+    _while_exporting(paddle, "maximum", lambda x, y: paddle.where(x > y, x, y))
 
 
-def _shim_exp(paddle) -> None:
+def _shim_unary(paddle) -> None:
     # Exporting, the Cascade head's box decoding (ppdet's delta2bbox) takes paddle.exp of old-IR variables,
-    # which paddle 3.3 also sends to _C_ops only; there it is appended as the ``exp`` op, as paddle 2.x did.
-    def exp_op(x):
-        from paddle.base.layer_helper import LayerHelper
+    # and Mask RCNN's mask head F.sigmoid, which paddle 3.3 also sends to _C_ops only; there each is
+    # appended as its op, as paddle 2.x did.
+    def op(kind):
+        def append(x):
+            from paddle.base.layer_helper import LayerHelper
 
-        helper = LayerHelper("exp")
-        out = helper.create_variable_for_type_inference(x.dtype)
-        helper.append_op(type="exp", inputs={"X": x}, outputs={"Out": out})
-        return out
+            helper = LayerHelper(kind)
+            out = helper.create_variable_for_type_inference(x.dtype)
+            helper.append_op(type=kind, inputs={"X": x}, outputs={"Out": out})
+            return out
 
-    _while_exporting(paddle, "exp", exp_op)
+        return append
+
+    _while_exporting(paddle, "exp", op("exp"))
+    _while_exporting(paddle, "sigmoid", op("sigmoid"), paddle.nn.functional)
 
 
-def _while_exporting(paddle, api: str, static) -> None:
-    """Make ``paddle.<api>`` call ``static`` (on its tensor arguments) in old-IR static mode, and itself
-    otherwise; once."""
-    fn = getattr(paddle, api)
+def _while_exporting(paddle, api: str, static, module=None) -> None:
+    """Make ``<module>.<api>`` (``paddle.<api>`` by default) call ``static`` (on its tensor arguments) in
+    old-IR static mode, and itself otherwise; once."""
+    module = module or paddle
+    fn = getattr(module, api)
     if getattr(fn, "_slimzoo_shim", False):
         return
 
@@ -67,4 +75,4 @@ def _while_exporting(paddle, api: str, static) -> None:
         return fn(*args, name=name)
 
     shimmed._slimzoo_shim = True
-    setattr(paddle, api, shimmed)
+    setattr(module, api, shimmed)

@@ -1,4 +1,5 @@
-"""Detection splits (records in memory, images decoded per batch) and YOLOv3, SSD and RCNN training targets.
+"""Detection splits (records in memory, images decoded per batch) and YOLOv3, SSD and RCNN (Mask RCNN's
+with mask polygons) training targets.
 
 Images are resized to the model's square input (no letterbox: the embedded images are square, and a
 box scales with its image); boxes stay in the image's own pixels in the records, and predictions are
@@ -82,6 +83,17 @@ class DetSet:
                          (b[:, 2] - b[:, 0]) / s.width, (b[:, 3] - b[:, 1]) / s.height], 1)
         return xywh, np.array([s.labels[k] for k in keep], np.int32)
 
+    def gt_polygons(self, i: int) -> list[list[np.ndarray]]:
+        """Image ``i``'s non-ignored objects' mask polygons (flat x, y arrays, image pixels), in
+        :meth:`gt_xywh`'s order; an object without one (a VOC box) gets its box as a polygon."""
+        s = self.dataset.samples[i]
+        out = []
+        for k in (k for k in range(len(s.boxes)) if not s.ignore[k]):
+            x1, y1, x2, y2 = s.boxes[k]
+            polys = s.polygons[k] if k < len(s.polygons) and s.polygons[k] else ((x1, y1, x2, y1, x2, y2, x1, y2),)
+            out.append([np.array(p, np.float32) for p in polys])
+        return out
+
 
 def split(config: dict[str, Any], name: str) -> DetSet:
     """Split ``name`` of a resolved config's dataset at the model's input size.
@@ -103,15 +115,18 @@ def _augmenters(size: int) -> list:
             ops.Resize([size, size], keep_ratio=False)]
 
 
-def augmented(data: DetSet, i: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def augmented(data: DetSet, i: int, seed: int, polygons: bool = False) -> tuple:
     """Image ``i`` through :func:`_augmenters`, deterministic for ``seed``: the normalised CHW
-    image, its boxes as normalised centre x, y, w, h, and their labels."""
+    image, its boxes as normalised centre x, y, w, h, and their labels; with ``polygons``, also each
+    kept object's mask polygons in input pixels (ppdet's operators move them with the image)."""
     s = data.dataset.samples[i]
     xywh, labels = data.gt_xywh(i)
     wh = np.array([s.width, s.height], np.float32)
     xyxy = np.concatenate([(xywh[:, :2] - xywh[:, 2:] / 2) * wh, (xywh[:, :2] + xywh[:, 2:] / 2) * wh], 1)
     sample = {"image": read_image(data.dataset.path(s.image))[..., ::-1].astype(np.float32),
               "gt_bbox": xyxy.astype(np.float32), "gt_class": labels.reshape(-1, 1)}
+    if polygons:
+        sample["gt_poly"] = data.gt_polygons(i)
     outer = np.random.get_state()  # ppdet's operators draw from NumPy's global generator
     np.random.seed(seed)
     try:
@@ -124,16 +139,26 @@ def augmented(data: DetSet, i: int, seed: int) -> tuple[np.ndarray, np.ndarray, 
     box = box[keep]
     xywh = np.concatenate([(box[:, :2] + box[:, 2:]) / 2, box[:, 2:] - box[:, :2]], 1)
     image = (np.clip(sample["image"], 0, 255) / 255 - MEAN) / STD
-    return image.transpose(2, 0, 1).astype(np.float32), xywh, sample["gt_class"].reshape(-1)[keep].astype(np.int32)
+    done = image.transpose(2, 0, 1).astype(np.float32), xywh, sample["gt_class"].reshape(-1)[keep].astype(np.int32)
+    if not polygons:
+        return done
+    return done + ([[np.asarray(p, np.float32) for p in obj] for obj, k in zip(sample["gt_poly"], keep) if k],)
 
 
-def _batch(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None) -> tuple[np.ndarray, list]:
-    """Images ``idx`` (NCHW, normalised) and each one's boxes (normalised centre x, y, w, h) and labels;
-    with ``rng``, through :func:`augmented`."""
+def _batch(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None, polygons: bool = False) -> tuple:
+    """Images ``idx`` (NCHW, normalised) and each one's boxes (normalised centre x, y, w, h) and labels
+    (with ``polygons``, and mask polygons in input pixels); with ``rng``, through :func:`augmented`."""
     if rng is None:
-        return data.normalised(idx), [data.gt_xywh(i) for i in idx]
-    done = [augmented(data, i, int(seed)) for i, seed in zip(idx, rng.integers(0, 2 ** 31, len(idx)))]
+        return data.normalised(idx), [data.gt_xywh(i) + ((_scaled(data, i),) if polygons else ()) for i in idx]
+    done = [augmented(data, i, int(seed), polygons) for i, seed in zip(idx, rng.integers(0, 2 ** 31, len(idx)))]
     return np.stack([d[0] for d in done]), [d[1:] for d in done]
+
+
+def _scaled(data: DetSet, i: int) -> list[list[np.ndarray]]:
+    """Image ``i``'s polygons (:meth:`DetSet.gt_polygons`) in input pixels."""
+    s = data.dataset.samples[i]
+    xy = np.array([data.size / s.width, data.size / s.height], np.float32)
+    return [[(p.reshape(-1, 2) * xy).reshape(-1) for p in polys] for polys in data.gt_polygons(i)]
 
 
 def ssd_targets(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
@@ -146,14 +171,22 @@ def ssd_targets(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None =
     return {"image": images, "gt_bbox": gt_bbox, "gt_class": gt_class}
 
 
-def rcnn_targets(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
+def rcnn_targets(data: DetSet, idx: np.ndarray, rng: np.random.Generator | None = None,
+                 polygons: bool = False) -> dict[str, Any]:
     """A training batch for ppdet's RPN and box heads: image, ``gt_bbox`` (x1, y1, x2, y2 in input pixels),
     ``gt_class`` (N, slots, 1) and ``gt_count``, padded as :func:`ssd_targets` (arrays, so a data-parallel
     shard slices them; :func:`.rcnn.per_image` unpads them); with ``rng``, each image through
-    :func:`augmented`. Ignored boxes are left out."""
-    images, gts = _batch(data, idx, rng)
-    gt_bbox, gt_class, counts = _padded(gts)
-    return {"image": images, "gt_bbox": gt_bbox * data.size, "gt_class": gt_class[..., None], "gt_count": counts}
+    :func:`augmented`. Ignored boxes are left out. With ``polygons`` (Mask RCNN), also ``gt_poly``: per image,
+    each object's mask polygons in input pixels (an object array over the images, so a shard slices it
+    too; :func:`.rcnn.per_image` gives ppdet's ``MaskAssigner`` its lists)."""
+    images, gts = _batch(data, idx, rng, polygons)
+    gt_bbox, gt_class, counts = _padded([g[:2] for g in gts])
+    out = {"image": images, "gt_bbox": gt_bbox * data.size, "gt_class": gt_class[..., None], "gt_count": counts}
+    if not polygons:
+        return out
+    polys = np.empty(len(gts), object)
+    polys[:] = [g[2] for g in gts]
+    return {**out, "gt_poly": polys}
 
 
 def _padded(gts: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Training of a YOLOv3, SSDLite or two-stage (Faster, Cascade RCNN) detector (dygraph, CPU or GPU): ppdet's
+"""Training of a YOLOv3, SSDLite or two-stage (Faster, Cascade, Mask RCNN) detector (dygraph, CPU or GPU): ppdet's
 loss in the shared epoch loop (stages/zoo/loop.py)."""
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
     def targets_of(idx, draw):
         if name == "SSDLite":
             return ssd_targets(train, idx, draw)
-        return rcnn_targets(train, idx, draw) if name in RCNNS else yolo_targets(train, idx, info, draw)
+        if name in RCNNS:
+            return rcnn_targets(train, idx, draw, polygons=name == "MaskRCNN")
+        return yolo_targets(train, idx, info, draw)
 
     def batches():
         order = rng.permutation(len(train))
@@ -46,7 +48,7 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
             yield targets_of(order[k * batch:(k + 1) * batch], rng if augment else None)
 
     def loss(model, targets):
-        b = {key: paddle.to_tensor(v) for key, v in targets.items()}
+        b = {key: v if key == "gt_poly" else paddle.to_tensor(v) for key, v in targets.items()}
         if teacher is not None:
             return distilled_loss(model, teacher, b, strategy)
         if name in RCNNS:

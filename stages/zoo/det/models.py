@@ -1,5 +1,5 @@
 """Build a registered detection architecture from PaddleDetection's (``ppdet``) own layers: YOLOv3
-here, SSDLite in :mod:`.ssd`, Faster RCNN (FPN) in :mod:`.rcnn`.
+here, SSDLite in :mod:`.ssd`, Faster, Cascade and Mask RCNN (FPN) in :mod:`.rcnn`.
 
     model = build({"name": "YOLOv3", "backbone": "MobileNetV1", "classes": 10, "input": 96, "scale": 0.25})
 
@@ -20,8 +20,8 @@ from typing import Any
 # and the float weights; the file list and its check are those of the classification models.
 from ..cls.models import FILES, missing  # noqa: F401  (re-exported for the det stages)
 
-#: The two-stage detectors (:mod:`.rcnn`).
-RCNNS = ("FasterRCNN", "CascadeRCNN")
+#: The two-stage detectors (:mod:`.rcnn`; Mask RCNN is the instance segmentation task's, stages/zoo/inst).
+RCNNS = ("FasterRCNN", "CascadeRCNN", "MaskRCNN")
 #: YOLOv3's published anchors (w, h in pixels at 608 px input) and which of them each output uses.
 ANCHORS_608 = [[10, 13], [16, 30], [33, 23], [30, 61], [62, 45], [59, 119], [116, 90], [156, 198], [373, 326]]
 ANCHOR_MASKS = [[6, 7, 8], [3, 4, 5], [0, 1, 2]]
@@ -196,8 +196,8 @@ def build(arch: dict[str, Any]):
     if arch["name"] in RCNNS:
         return _rcnn(arch)
     if arch["name"] != "YOLOv3":
-        raise UnsupportedArch(f"{arch['name']}: only YOLOv3, SSDLite and Faster and Cascade RCNN (FPN) detectors "
-                              "are built yet")
+        raise UnsupportedArch(f"{arch['name']}: only YOLOv3, SSDLite and Faster, Cascade and Mask RCNN (FPN) "
+                              "detectors are built yet")
     from ppdet.modeling.heads.yolo_head import YOLOv3Head
     from ppdet.modeling.losses.yolo_loss import YOLOv3Loss
 

@@ -1,7 +1,9 @@
-"""Faster and Cascade RCNN with FPN from PaddleDetection's (``ppdet``) own layers, as its
-faster_rcnn_r50_fpn and cascade_rcnn_r50_fpn configs build them: a backbone with its four stages out,
-``FPN`` (5 levels), ``RPNHead``, and ``BBoxHead`` (``TwoFCHead``) or ``CascadeHead`` (three stages of
-``CascadeTwoFCHead``, class-agnostic boxes), with ppdet's anchor, proposal and target settings.
+"""Faster, Cascade and Mask RCNN with FPN from PaddleDetection's (``ppdet``) own layers, as its
+faster_rcnn_r50_fpn, cascade_rcnn_r50_fpn and mask_rcnn_r50_fpn configs build them: a backbone with its
+four stages out, ``FPN`` (5 levels), ``RPNHead``, and ``BBoxHead`` (``TwoFCHead``) or ``CascadeHead``
+(three stages of ``CascadeTwoFCHead``, class-agnostic boxes), with ppdet's anchor, proposal and target
+settings; Mask RCNN adds ``MaskHead`` (``MaskFeat``: four 3x3 convolutions and a 2x deconvolution, 28 x 28
+masks) on the boxes that ppdet's own post-processing (``RCNNBox``, ``MultiClassNMS``) keeps.
 
     model = build({"name": "FasterRCNN", "backbone": "ResNet50", "neck": "fpn", "classes": 10, "input": 96,
                    "scale": 0.25})
@@ -9,7 +11,9 @@ faster_rcnn_r50_fpn and cascade_rcnn_r50_fpn configs build them: a backbone with
 The tiny profile narrows the backbone (as the YOLOv3 ones, :func:`.models.backbone`), the FPN and the
 box head's widths by ``scale``, and scales the anchor sizes (published for 800 px) with the input.
 In eval mode the model returns what :func:`detections` decodes in NumPy: the proposals, their count per
-image, the box head's class-wise deltas and class probabilities (background last). Exported models take
+image, the box head's class-wise deltas and class probabilities (background last). A Mask RCNN returns
+the kept boxes (label, score, x1, y1, x2, y2: the mask head runs on them, so NMS is in the graph),
+their count, and each box's 28 x 28 mask probabilities for its class (:func:`mask_detections`). Exported models take
 one image (ppdet's own export path, ``export_onnx``), and so does the model in eval mode, image by image.
 """
 
@@ -30,6 +34,8 @@ CASCADE_WEIGHTS = ([10.0, 10.0, 5.0, 5.0], [20.0, 20.0, 10.0, 10.0], [30.0, 30.0
 SCORE_THRESHOLD, NMS_IOU, KEEP = 0.05, 0.5, 100
 #: Proposals kept per image (``test_proposal.post_nms_top_n``).
 PROPOSALS = 1000
+#: Mask RCNN: RoI features of the mask head, predicted mask size, and the threshold of a pasted mask.
+MASK_ROI, MASK_RESOLUTION, MASK_THRESHOLD = 14, 28, 0.5
 
 
 def anchor_sizes(input_size: int) -> list[list[float]]:
@@ -67,12 +73,14 @@ def build(arch: dict[str, Any]):
                       test_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": 1000,
                                      "post_nms_top_n": PROPOSALS},
                       in_channel=width)
-        head = _box_head(arch["name"], width, hidden, [1 / s.stride for s in neck.out_shape], arch["classes"])
-        for layer in (rpn.anchor_generator, head.roi_extractor):
+        scales = [1 / s.stride for s in neck.out_shape]
+        head = _box_head(arch["name"], width, hidden, scales, arch["classes"])
+        mask = _mask_head(width, scales, arch["classes"]) if arch["name"] == "MaskRCNN" else None
+        for layer in (rpn.anchor_generator, head.roi_extractor) + ((mask.roi_extractor,) if mask else ()):
             # not leaves: paddle.flops (stages/zoo/bench.py) records every leaf layer's first input's shape,
             # and these two (no weights) take a list of maps; an idle child makes them branches
             layer.add_sublayer("not_a_leaf", paddle.nn.Identity())
-        return _detector(body, neck, rpn, head, arch["input"])
+        return _detector(body, neck, rpn, head, arch["input"], mask)
 
 
 def _box_head(name: str, width: int, hidden: int, scales: list[float], classes: int):
@@ -91,7 +99,26 @@ def _box_head(name: str, width: int, hidden: int, scales: list[float], classes: 
                     roi_extractor=roi, bbox_assigner=assigner, num_classes=classes, bbox_weight=list(BOX_WEIGHTS))
 
 
-def _detector(body, neck, rpn, head, size: int):
+def _mask_head(width: int, scales: list[float], classes: int):
+    """ppdet's ``MaskHead`` of mask_rcnn_r50_fpn: ``MaskFeat`` at the FPN's width, ``MaskAssigner`` at 28 px,
+    and the ``RCNNBox`` decoding and ``MultiClassNMS`` that pick the boxes it runs on."""
+    from ppdet.modeling.heads.mask_head import MaskFeat, MaskHead
+    from ppdet.modeling.layers import MultiClassNMS, RCNNBox
+    from ppdet.modeling.post_process import BBoxPostProcess
+    from ppdet.modeling.proposal_generator.target_layer import MaskAssigner
+
+    roi = {"resolution": MASK_ROI, "sampling_ratio": 0, "aligned": True, "spatial_scale": scales}
+    head = MaskHead(head=MaskFeat(in_channel=width, out_channel=width, num_convs=4), roi_extractor=roi,
+                    mask_assigner=MaskAssigner(num_classes=classes, mask_resolution=MASK_RESOLUTION),
+                    num_classes=classes, export_onnx=True)
+    nms = MultiClassNMS(score_threshold=SCORE_THRESHOLD, keep_top_k=KEEP, nms_threshold=NMS_IOU)
+    # export_onnx: one fake box (score 0) after NMS, so the mask head never runs on none; dropped in NumPy
+    head.post_process = BBoxPostProcess(num_classes=classes, decode=RCNNBox(num_classes=classes), nms=nms,
+                                        export_onnx=True)
+    return head
+
+
+def _detector(body, neck, rpn, head, size: int, mask=None):
     import paddle
 
     class RCNN(paddle.nn.Layer):
@@ -102,6 +129,8 @@ def _detector(body, neck, rpn, head, size: int):
         def __init__(self):
             super().__init__()
             self.backbone, self.neck, self.rpn_head, self.bbox_head = body, neck, rpn, head
+            if mask is not None:
+                self.mask_head = mask
 
         # traced as plain Python when exported: dy2static's rewrite of ppdet's RPN head did not finish
         # in 10 minutes (paddle 3.3), and the export path below has no tensor-dependent control flow
@@ -113,16 +142,24 @@ def _detector(body, neck, rpn, head, size: int):
             if self.training and targets is not None:
                 inputs.update(targets)
                 rois, rois_num, rpn_loss = self.rpn_head(feats, inputs)
-                box_loss, _ = self.bbox_head(feats, rois, rois_num, inputs)
+                box_loss, box_feat = self.bbox_head(feats, rois, rois_num, inputs)
                 losses = {**rpn_loss, **box_loss}
+                if mask is not None:
+                    rois, rois_num = self.bbox_head.get_assigned_rois()
+                    losses.update(self.mask_head(feats, rois, rois_num, inputs, self.bbox_head.get_assigned_targets(),
+                                                 box_feat))
                 return {"loss": paddle.add_n(list(losses.values())), **losses}
             if paddle.in_dynamic_mode() and x.shape[0] > 1:  # image by image, as the exported model runs
                 parts = [self(x[i:i + 1]) for i in range(x.shape[0])]
-                return [paddle.concat([p[k] for p in parts]) for k in range(4)]
+                return [paddle.concat([p[k] for p in parts]) for k in range(len(parts[0]))]
             # ppdet's one-image path (its ONNX export's), also in dygraph: proposals ordered by score alike
             self.rpn_head.export_onnx = True
             rois, rois_num, _ = self.rpn_head(feats, inputs)
             (deltas, probs), _ = self.bbox_head(feats, rois, rois_num, inputs)
+            if mask is not None:
+                boxes, count, _ = mask.post_process((deltas, probs), (rois, paddle.reshape(rois_num, [-1])),
+                                                   inputs["im_shape"], one)
+                return [boxes, count.astype("int32"), self.mask_head(feats, boxes, count, inputs)]
             refined = getattr(self.bbox_head, "refined_rois", None)  # a Cascade head's last stage's boxes
             rois = refined if refined is not None else rois
             return [paddle.concat(rois), paddle.reshape(rois_num, [-1]).astype("int32"), deltas, probs]
@@ -132,13 +169,14 @@ def _detector(body, neck, rpn, head, size: int):
 
 def per_image(batch: dict[str, Any]) -> dict[str, list]:
     """ppdet's RCNN targets from :func:`.data.rcnn_targets`' tensors: per-image lists of boxes, classes, crowd
-    flags."""
+    flags (and mask polygons, for a Mask RCNN)."""
     import paddle
 
     counts = [int(c) for c in batch["gt_count"].numpy()]
+    polys = {"gt_poly": list(batch["gt_poly"])} if "gt_poly" in batch else {}
     return {"gt_bbox": [batch["gt_bbox"][k, :n] for k, n in enumerate(counts)],
             "gt_class": [batch["gt_class"][k, :n] for k, n in enumerate(counts)],
-            "is_crowd": [paddle.zeros([n, 1], "int32") for n in counts]}
+            "is_crowd": [paddle.zeros([n, 1], "int32") for n in counts], **polys}
 
 
 def decode_boxes(rois: np.ndarray, deltas: np.ndarray, input_size: int,
@@ -162,6 +200,8 @@ def detections(outputs: Sequence[np.ndarray], info: dict[str, Any],
     :data:`SCORE_THRESHOLD`, per-class NMS at :data:`NMS_IOU`, the best :data:`KEEP`)."""
     from .decode import nms
 
+    if info.get("name") == "MaskRCNN":
+        return [d[:3] for d in mask_detections(outputs, info, input_size)]
     rois, counts, deltas, probs = outputs
     result, start = [], 0
     for n in np.asarray(counts).reshape(-1):
@@ -178,3 +218,33 @@ def detections(outputs: Sequence[np.ndarray], info: dict[str, Any],
         result.append((np.array([k[0] for k in kept], np.float64).reshape(-1, 4),
                        np.array([k[1] for k in kept], np.float64), np.array([k[2] for k in kept], np.int64)))
     return result
+
+
+def mask_detections(outputs: Sequence[np.ndarray], info: dict[str, Any],
+                    input_size: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per image of a Mask RCNN's outputs: boxes (input pixels), scores, labels and each box's 28 x 28 mask
+    probabilities, as ppdet's NMS in the graph kept them (best first), without its placeholder box (score 0)."""
+    boxes, counts, masks = outputs
+    result, start = [], 0
+    for n in np.asarray(counts).reshape(-1):
+        b, m = boxes[start:start + int(n)], masks[start:start + int(n)]
+        start += int(n)
+        real = b[:, 1] > 0
+        result.append((np.clip(b[real, 2:].astype(np.float64), 0, input_size), b[real, 1].astype(np.float64),
+                       b[real, 0].astype(np.int64), m[real]))
+    return result
+
+
+def paste_masks(masks: np.ndarray, boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """ppdet's ``MaskPostProcess``: each box's mask probabilities resized onto its box in a ``height`` x
+    ``width`` image, over :data:`MASK_THRESHOLD` -> (K, height, width) uint8."""
+    import cv2
+
+    out = np.zeros((len(masks), height, width), np.uint8)
+    for k, (m, (x1, y1, x2, y2)) in enumerate(zip(masks, boxes)):
+        left, top = int(np.floor(x1)), int(np.floor(y1))
+        w, h = max(1, int(np.ceil(x2)) - left), max(1, int(np.ceil(y2)) - top)
+        pasted = cv2.resize(m.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= MASK_THRESHOLD
+        bottom, right = min(height, top + h), min(width, left + w)
+        out[k, top:bottom, left:right] = pasted[:bottom - top, :right - left]
+    return out
