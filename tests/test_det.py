@@ -241,9 +241,15 @@ def test_only_each_class_best_candidates_enter_nms():
 
 
 def test_every_trained_detector_backbone_is_pretrained(registry):
-    """det_train starts every YOLOv3 and SSDLite from stage det_pretrain's backbone: each must be declared."""
+    """det_train and inst_train start every detector from stage det_pretrain's backbone: each must be declared."""
+    import yaml
+
     declared = set(registry.defaults["detection"].pretrain)
     assert {backbone for backbone, _ in _yolo_backbones()} | set(_ssdlite_backbones()) <= declared
+    for task in ("detection", "instance_segmentation"):
+        zoo = yaml.safe_load((ROOT / "params" / "zoo" / f"{task}.yaml").read_text(encoding="utf-8"))
+        trained = zoo[task]["groups"]["trained"]
+        assert {registry.entries[name].arch.backbone for name in trained} <= declared, task
 
 
 @pytest.mark.parametrize("name", ["MobileNetV1", "ResNet34", "ResNet50_vd", "MobileNetV3_large", "DarkNet53"])
@@ -260,8 +266,9 @@ def test_a_pretrained_classifier_fills_its_detector_backbone(registry, name):
 
 
 #: One one-width backbone per kind of block: ResNet18 and ResNet101 narrow as ResNet34 and ResNet50 (the same
-#: blocks, other depths; ResNet101's case alone took 22 s of the suite).
-_NARROWED = ["DarkNet53", "ResNet34", "ResNet50"]
+#: blocks, other depths; ResNet101's case alone took 22 s of the suite); ResNet101_vd is the one "vd" (its stem
+#: and average-pooled shortcuts) that is narrowed.
+_NARROWED = ["DarkNet53", "ResNet34", "ResNet50", "ResNet101_vd"]
 
 
 def test_the_narrowing_cases_cover_every_one_width_backbones_block():

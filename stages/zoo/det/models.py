@@ -43,6 +43,8 @@ _BACKBONES = {
                                                   "freeze_norm": False}),
     "ResNet101": ("resnet.ResNet", lambda s, dcn: {"depth": 101, "return_idx": [1, 2, 3], "freeze_at": -1,
                                                    "freeze_norm": False}),
+    "ResNet101_vd": ("resnet.ResNet", lambda s, dcn: {"depth": 101, "variant": "d", "return_idx": [1, 2, 3],
+                                                      "freeze_at": -1, "freeze_norm": False}),
     "ResNet50_vd": ("resnet.ResNet", lambda s, dcn: {"depth": 50, "variant": "d", "return_idx": [1, 2, 3],
                                                      "freeze_at": -1, "freeze_norm": False,
                                                      "dcn_v2_stages": [3] if dcn else [-1]}),
@@ -57,9 +59,9 @@ _ALL_STAGES = {"MobileNetV3_large": {"feature_maps": [4, 7, 13, 16]}}
 
 #: Backbones that ppdet builds at one width: the tiny profile narrows them to its ``scale`` (:func:`_narrow`);
 #: at full width ResNet34's pretraining alone took 18 minutes on 2 cores, and its YOLOv3 over an hour.
-#: Not ResNet50_vd: its entries have deformable convolutions, whose ppdet layer PaddleSlim cannot trace on
+#: Not ResNet50_vd: its YOLOv3 entries have deformable convolutions, whose ppdet layer PaddleSlim cannot trace on
 #: paddle 3.3 (``sigmoid(): argument must be Value, but got Variable``), so it stays whole.
-_ONE_WIDTH = {"ResNet18", "ResNet34", "ResNet50", "ResNet101", "DarkNet53"}
+_ONE_WIDTH = {"ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet101_vd", "DarkNet53"}
 
 
 #: The seeds' layers left in float by SSDLite's quant-aware training (ppdet 1.x MobileNetV3 name scopes:
