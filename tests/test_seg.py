@@ -234,3 +234,42 @@ def test_compressed_segmenter_chain(registry, embedded, tmp_path, monkeypatch, e
         assert bench["paddle_int8_size_mb"] < bench["paddle_fp32_size_mb"] / 2
         assert bench["paper_size_mb"] == pytest.approx(unpruned["paper_size_mb"] / 4)
     assert (tmp_path / "sample.png").stat().st_size > 1000
+
+
+def _published(backbone: str):
+    """A stand-in for the published ImageNet model of a segmenter's backbone, as its publisher keys it:
+    ppdet's MobileNet (MobileNetV1_pretrained.pdparams), PaddleClas' Xception65_deeplab (with its classifier)."""
+    if backbone == "MobileNetV1":
+        from ppdet.modeling.backbones.mobilenet_v1 import MobileNet
+
+        return MobileNet(scale=1.0)
+    from paddleclas.ppcls.arch.backbone.model_zoo.xception_deeplab import Xception65_deeplab
+
+    return Xception65_deeplab()
+
+
+@pytest.mark.parametrize("entry", ["deeplabv3p_mobilenetv1-cityscapes", "deeplabv3p_xception65-cityscapes",
+                                   "deeplabv3p_xception65-coco"])
+def test_full_profile_backbone_loads_the_published_imagenet_model(registry, tmp_path, monkeypatch, entry):
+    """In the full profile DeepLabv3+ MobileNetV1 / Xception65 start from the published ImageNet model that the
+    seeds link (as a dygraph .pdparams): every backbone tensor of the full-width segmenter is loaded from it,
+    the head stays fresh."""
+    import paddle
+    import paddle.utils.download
+
+    from stages.train import initialise
+    from stages.zoo.resolve import resolve
+    from stages.zoo.seg import models
+
+    config = resolve(registry, entry, "full")
+    url, backbone = config["run"]["weights"], config["arch"]["backbone"]
+    assert url.startswith("https://") and url.endswith(".pdparams")
+    path = tmp_path / "published.pdparams"
+    paddle.seed(7)
+    with paddle.utils.unique_name.guard():
+        paddle.save(_published(backbone).state_dict(), str(path))
+    monkeypatch.setattr(paddle.utils.download, "get_weights_path_from_url", lambda _: str(path))
+    model = models.build(config["arch"])
+    own = [k for k in model.state_dict() if k.startswith("backbone.")]
+    figures = initialise(model, url)
+    assert figures["weights_loaded"] == len(own) > 50 and figures["weights_fresh"] > 0

@@ -27,19 +27,19 @@ class UnsupportedArch(Exception):
 
 
 def _mobilenet_v1(scale: float):
-    import paddle
     from ppdet.modeling.backbones.mobilenet_v1 import MobileNet
 
-    class MobileNetV1(paddle.nn.Layer):
-        """ppdet's MobileNet as a PaddleSeg backbone: image -> four maps, ``feat_channels``."""
+    class MobileNetV1(MobileNet):
+        """ppdet's MobileNet as a PaddleSeg backbone: image -> four maps, ``feat_channels``. A subclass, not a
+        wrapper, so its tensors keep ppdet's keys and ppdet's published ImageNet weights (the full profile's
+        ``weights``) load into it."""
 
         def __init__(self):
-            super().__init__()
-            self.body = MobileNet(scale=scale, feature_maps=[2, 4, 6, 13])
-            self.feat_channels = [s.channels for s in self.body.out_shape]
+            super().__init__(scale=scale, feature_maps=[2, 4, 6, 13])
+            self.feat_channels = [s.channels for s in self.out_shape]
 
         def forward(self, x):
-            return self.body({"image": x})
+            return super().forward({"image": x})
 
     return MobileNetV1()
 
