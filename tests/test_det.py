@@ -590,6 +590,16 @@ def test_rcnn_decoding_follows_ppdets_box_coder_and_nms():
     assert agnostic[0][2].tolist() == [1, 0]  # a Cascade head's one box per proposal serves every class
 
 
+@pytest.mark.parametrize("name", ["FasterRCNN", "CascadeRCNN"])
+def test_rcnn_samples_rois_by_image_area(name):
+    """ppdet's 512 training RoIs per image at 800 px, scaled with the area (at least 64): 64 at 96 px."""
+    from stages.zoo.det import rcnn
+
+    assert [rcnn.rois_per_image(s) for s in (800, 608, 320, 96)] == [512, 296, 82, 64]
+    arch = {"name": name, "backbone": "MobileNetV3_large", "neck": "fpn", "classes": 3, "input": 96, "scale": 0.25}
+    assert rcnn.build(arch).bbox_head.bbox_assigner.batch_size_per_im == 64
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", ["faster_rcnn_r50_fpn-coco", "cascade_rcnn_mobilenetv3_fpn_320-coco"])
 def test_rcnn_chain(registry, embedded, tmp_path, monkeypatch, entry):
