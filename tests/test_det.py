@@ -46,7 +46,8 @@ def test_yolov3_builds_for_every_registered_backbone(backbone, dcn):
 def test_decode_puts_a_confident_cell_where_it_is():
     from stages.zoo.det import decode, models
 
-    info = {"anchors": models.anchors_for(64), "anchor_masks": models.ANCHOR_MASKS, "strides": models.STRIDES}
+    info = {"name": "YOLOv3", "anchors": models.anchors_for(64), "anchor_masks": models.ANCHOR_MASKS,
+            "strides": models.STRIDES}
     outs = [np.full((1, 3 * 7, 64 // s, 64 // s), -20.0, np.float32) for s in models.STRIDES]
     cell = outs[2][0].reshape(3, 7, 8, 8)[1]  # finest output, its second anchor (anchor 1: 16x30 at 608)
     cell[:, 2, 5] = [0, 0, 0, 0, 20, -20, 20]  # centre of cell (row 2, col 5), class 1, certain

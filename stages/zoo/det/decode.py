@@ -58,21 +58,20 @@ def candidates(scores: np.ndarray, labels: np.ndarray, label: int, top_k: int) -
     return rows[np.argsort(-scores[rows], kind="stable")[:top_k]]
 
 
-def detections(outputs: Sequence[np.ndarray], info: dict[str, Any], input_size: int,
-               keep: int = 100, top_k: int = 1000) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per image: boxes, scores and labels after per-class NMS (of each class's ``top_k`` best), at
-    most ``keep``, best first (an SSDLite's: :func:`.ssd.ssdlite_detections`, an RCNN's:
+def detections(outputs: Sequence[np.ndarray], info: dict[str, Any],
+               input_size: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per image of an exported detector's outputs: boxes, scores and labels after its family's
+    post-processing (:mod:`.families`: :func:`yolo_detections`, :func:`.ssd.ssdlite_detections`,
     :func:`.rcnn.detections`, with ppdet's settings)."""
-    if info.get("name") == "SSDLite":
-        from .ssd import ssdlite_detections
+    from .families import family
 
-        return ssdlite_detections(outputs, info, input_size)
-    from .models import RCNNS
+    return family(info["name"]).detections(outputs, info, input_size)
 
-    if info.get("name") in RCNNS:
-        from .rcnn import detections as rcnn_detections
 
-        return rcnn_detections(outputs, info, input_size)
+def yolo_detections(outputs: Sequence[np.ndarray], info: dict[str, Any], input_size: int,
+                    keep: int = 100, top_k: int = 1000) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per image: a YOLOv3's boxes, scores and labels after per-class NMS (of each class's ``top_k`` best),
+    at most ``keep``, best first."""
     result = []
     for boxes, scores, labels in decode(outputs, info, input_size):
         kept = []

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import loop
-from .data import DetSet, rcnn_targets, ssd_targets, yolo_targets
-from .models import RCNNS
+from .data import DetSet
+from .families import family
 
 
 #: Weight of the L2 distillation term (PaddleSlim's ``l2_loss`` pairs of ppdet 1.x's YOLOv3 recipe are added
@@ -33,30 +33,19 @@ def fit(model: Any, train: DetSet, run: dict[str, Any], kind: str, info: dict[st
     """
     import paddle
 
-    batch, augment, name = run["batch_size"], run.get("augment", True), info["name"]
+    batch, augment, fam = run["batch_size"], run.get("augment", True), family(info["name"])
     steps = max(1, len(train) // batch)
-    def targets_of(idx, draw):
-        if name == "SSDLite":
-            return ssd_targets(train, idx, draw)
-        if name in RCNNS:
-            return rcnn_targets(train, idx, draw, polygons=name == "MaskRCNN")
-        return yolo_targets(train, idx, info, draw)
 
     def batches():
         order = rng.permutation(len(train))
         for k in range(steps):
-            yield targets_of(order[k * batch:(k + 1) * batch], rng if augment else None)
+            yield fam.targets(train, order[k * batch:(k + 1) * batch], rng if augment else None, info)
 
     def loss(model, targets):
-        b = {key: v if key == "gt_poly" else paddle.to_tensor(v) for key, v in targets.items()}
+        b = {key: v if key == "gt_poly" else paddle.to_tensor(v) for key, v in targets.items()}  # polygons: objects
         if teacher is not None:
             return distilled_loss(model, teacher, b, strategy)
-        if name in RCNNS:
-            from .rcnn import per_image
-
-            return model(b["image"], per_image(b))["loss"]
-        out = model(b["image"], b)
-        return out if name == "SSDLite" else out["loss"]  # ppdet's SSD loss is a scalar, its YOLOv3 loss a dict
+        return fam.loss(model, b)
 
     return loop.fit(model, run, kind, steps, batches, loss, metrics, 5e-4)
 

@@ -1,5 +1,6 @@
 """Build a registered detection architecture from PaddleDetection's (``ppdet``) own layers: YOLOv3
-here, SSDLite in :mod:`.ssd`, Faster, Cascade and Mask RCNN (FPN) in :mod:`.rcnn`.
+here, SSDLite in :mod:`.ssd`, Faster, Cascade and Mask RCNN (FPN) in :mod:`.rcnn`; each family's pieces
+(targets, loss, decoding, export) are one row of :mod:`.families`.
 
     model = build({"name": "YOLOv3", "backbone": "MobileNetV1", "classes": 10, "input": 96, "scale": 0.25})
 
@@ -20,8 +21,6 @@ from typing import Any
 # and the float weights; the file list and its check are those of the classification models.
 from ..cls.models import FILES, missing  # noqa: F401  (re-exported for the det stages)
 
-#: The two-stage detectors (:mod:`.rcnn`; Mask RCNN is the instance segmentation task's, stages/zoo/inst).
-RCNNS = ("FasterRCNN", "CascadeRCNN", "MaskRCNN")
 #: YOLOv3's published anchors (w, h in pixels at 608 px input) and which of them each output uses.
 ANCHORS_608 = [[10, 13], [16, 30], [33, 23], [30, 61], [62, 45], [59, 119], [116, 90], [156, 198], [373, 326]]
 ANCHOR_MASKS = [[6, 7, 8], [3, 4, 5], [0, 1, 2]]
@@ -186,20 +185,24 @@ def _scaled_fpn(in_channels: list[int], scale: float):
 
 
 def build(arch: dict[str, Any]):
-    """A fresh detector for a resolved ``arch`` (name, backbone, dcn, scale, classes, input).
+    """A fresh detector for a resolved ``arch`` (name, backbone, dcn, scale, classes, input), by its family
+    (:mod:`.families`).
 
     Raises:
-        UnsupportedArch: Not an architecture this module builds (yet).
+        UnsupportedArch: Not an architecture this package builds (yet).
+    """
+    from .families import family
+
+    return family(arch["name"]).build(arch)
+
+
+def yolov3(arch: dict[str, Any]):
+    """A fresh YOLOv3 for a resolved ``arch``.
+
+    Raises:
+        UnsupportedArch: A backbone this module does not build.
     """
     import paddle
-
-    if arch["name"] == "SSDLite":
-        return _ssdlite(arch)
-    if arch["name"] in RCNNS:
-        return _rcnn(arch)
-    if arch["name"] != "YOLOv3":
-        raise UnsupportedArch(f"{arch['name']}: only YOLOv3, SSDLite and Faster, Cascade and Mask RCNN (FPN) "
-                              "detectors are built yet")
     from ppdet.modeling.heads.yolo_head import YOLOv3Head
     from ppdet.modeling.losses.yolo_loss import YOLOv3Loss
 
@@ -214,7 +217,12 @@ def build(arch: dict[str, Any]):
         return _detector(body, neck, head)
 
 
-def _rcnn(arch: dict[str, Any]):
+def two_stage(arch: dict[str, Any]):
+    """A fresh Faster, Cascade or Mask RCNN (:mod:`.rcnn`), if this package builds its neck and backbone.
+
+    Raises:
+        UnsupportedArch: Not an FPN one on a backbone that returns four stages here.
+    """
     from . import rcnn
 
     fpn = arch["backbone"].startswith("ResNet") or arch["backbone"] in _ALL_STAGES
@@ -224,7 +232,12 @@ def _rcnn(arch: dict[str, Any]):
     return rcnn.build(arch)
 
 
-def _ssdlite(arch: dict[str, Any]):
+def ssdlite(arch: dict[str, Any]):
+    """A fresh SSDLite (:mod:`.ssd`), if this package builds its backbone.
+
+    Raises:
+        UnsupportedArch: Another backbone.
+    """
     from . import ssd
 
     if arch["backbone"] not in ssd.FEATURE_MAPS:
@@ -296,32 +309,32 @@ def weight_names(model: Any, static_names: list[str]) -> list[str]:
 
 
 def onnx_unsupported(info: dict[str, Any]) -> str | None:
-    """Why paddle2onnx cannot convert this detector, or None: every built YOLOv3 and SSDLite converts."""
-    if info["name"] in RCNNS:
-        return "paddle2onnx 2.1 has no converter for the RPN's generate_proposals_v2 and distribute_fpn_proposals"
-    return None
+    """Why paddle2onnx cannot convert this detector, or None (its family's, :mod:`.families`)."""
+    from .families import family
+
+    return family(info["name"]).onnx_unsupported
 
 
 def export_batch(info: dict[str, Any]) -> int:
-    """Images per call that the exported model takes: one for an RCNN (ppdet's export path), any other."""
-    return 1 if info["name"] in RCNNS else 0
+    """Images per call that the exported model takes: one for an RCNN (ppdet's export path), 0 for any."""
+    from .families import family
+
+    return family(info["name"]).export_batch
 
 
 def describe(arch: dict[str, Any]) -> dict[str, Any]:
-    """What model.json records, for :func:`load`: the arch and the anchors it was built with (an SSDLite's
-    follow the input size: :func:`.ssd.anchor_levels`)."""
+    """What model.json records, for :func:`load`: the arch and what its family's decoding needs (YOLOv3's
+    anchors, masks and strides; an SSDLite's variances, its anchors follow the input size; an RCNN's anchor
+    sizes and box weights)."""
+    from .families import family
+
     keys = ("name", "backbone", "dcn", "scale", "classes", "input")
-    if arch["name"] in RCNNS:
-        from .rcnn import anchor_sizes, box_weights
+    return {**{k: arch.get(k) for k in keys}, **family(arch["name"]).describe(arch)}
 
-        return {**{k: arch.get(k) for k in keys}, "neck": arch.get("neck"), "anchor_sizes": anchor_sizes(arch["input"]),
-                "box_weights": box_weights(arch["name"])}
-    if arch["name"] == "SSDLite":
-        from .ssd import VARIANCES
 
-        return {**{k: arch.get(k) for k in keys}, "variances": VARIANCES}
-    return {**{k: arch.get(k) for k in keys}, "anchors": anchors_for(arch["input"]), "anchor_masks": ANCHOR_MASKS,
-            "strides": STRIDES}
+def yolov3_info(arch: dict[str, Any]) -> dict[str, Any]:
+    """A YOLOv3's decoding settings: its anchors at the input size, their masks, the output strides."""
+    return {"anchors": anchors_for(arch["input"]), "anchor_masks": ANCHOR_MASKS, "strides": STRIDES}
 
 
 def load(folder: Path) -> tuple[Any, dict[str, Any]]:

@@ -59,6 +59,11 @@ def box_weights(name: str) -> list[float]:
     return list(CASCADE_WEIGHTS[-1] if name == "CascadeRCNN" else BOX_WEIGHTS)
 
 
+def describe(arch: dict[str, Any]) -> dict[str, Any]:
+    """What model.json records of an RCNN besides the arch: its neck, anchor sizes and box weights."""
+    return {"neck": arch.get("neck"), "anchor_sizes": anchor_sizes(arch["input"]), "box_weights": box_weights(arch["name"])}
+
+
 def build(arch: dict[str, Any]):
     """A fresh Faster or Cascade RCNN (FPN) for a resolved ``arch`` (name, backbone, classes, input, scale)."""
     import paddle
