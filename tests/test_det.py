@@ -591,6 +591,22 @@ def test_rcnn_decoding_follows_ppdets_box_coder_and_nms():
     assert agnostic[0][2].tolist() == [1, 0]  # a Cascade head's one box per proposal serves every class
 
 
+def test_c4_rcnns_read_the_fourth_stage_and_head_with_the_fifth():
+    """A C4 RCNN (no neck): the backbone stops at its fourth stage (stride 16), ppdet's Res5Head is the box head
+    (at the narrowed widths: twice the backbone's channels out), one anchor level of five sizes; Cascade and
+    the shallow ResNets have no C4 entry and are refused in one line."""
+    from stages.zoo.det import models
+
+    arch = {"name": "FasterRCNN", "backbone": "ResNet50", "neck": None, "classes": 3, "input": 96, "scale": 0.25}
+    model = models.build(arch)
+    assert [s.stride for s in model.backbone.out_shape] == [16] and len(model.backbone.res_layers) == 3
+    assert model.bbox_head.get_head().out_shape[0].channels == 2 * model.backbone.out_shape[0].channels
+    assert models.describe(arch)["anchor_sizes"] == [[round(s * 96 / 800, 2) for s in (32, 64, 128, 256, 512)]]
+    for other in ({**arch, "name": "CascadeRCNN"}, {**arch, "backbone": "ResNet34"}):
+        with pytest.raises(models.UnsupportedArch, match="C4"):
+            models.build(other)
+
+
 @pytest.mark.parametrize("name", ["FasterRCNN", "CascadeRCNN"])
 def test_rcnn_samples_rois_by_image_area(name):
     """ppdet's 512 training RoIs per image at 800 px, scaled with the area (at least 64): 64 at 96 px."""

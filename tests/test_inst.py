@@ -71,7 +71,8 @@ def test_other_architectures_are_refused_in_one_line(registry):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("entry", ["mask_rcnn_r50_fpn-coco"])  # the others differ by backbone (sizes above)
+@pytest.mark.parametrize("entry", ["mask_rcnn_r50_fpn-coco", "mask_rcnn_r50-coco"])  # FPN, C4; the others
+# differ by backbone (their sizes are checked above)
 def test_mask_rcnn_chain(registry, embedded, tmp_path, monkeypatch, entry):
     """Train an epoch, export (Paddle Inference, NMS and the mask head in the graph; no ONNX, said why),
     benchmark: box and mask AP of the exported model, a picture with masks, paper-scale figures."""

@@ -77,10 +77,10 @@ def anchors_for(input_size: int) -> list[list[float]]:
     return [[round(w * input_size / 608, 2), round(h * input_size / 608, 2)] for w, h in ANCHORS_608]
 
 
-def backbone(name: str, scale: float = 1.0, dcn: bool = False, all_stages: bool = False):
+def backbone(name: str, scale: float = 1.0, dcn: bool = False, outputs: str = "yolo"):
     """A fresh ppdet backbone of a detector entry: ``name`` at width ``scale``, with deformable
-    convolutions when ``dcn``; a ResNet returns its last three stages (YOLOv3), or with ``all_stages`` all
-    four (an FPN's inputs).
+    convolutions when ``dcn``; a ResNet returns its last three stages (``outputs`` "yolo"), all four
+    ("fpn": an FPN's inputs) or the fourth alone ("c4": a C4 RCNN's, whose fifth stage is its box head).
 
     Raises:
         UnsupportedArch: Not a backbone this module builds (yet).
@@ -91,7 +91,8 @@ def backbone(name: str, scale: float = 1.0, dcn: bool = False, all_stages: bool 
         raise UnsupportedArch(f"YOLOv3 backbone {name!r} is not built yet (built: {', '.join(_BACKBONES)})")
     path, kwargs = _BACKBONES[name]
     module, cls = path.rsplit(".", 1)
-    args = {**kwargs(scale, dcn), **(_ALL_STAGES.get(name, {"return_idx": [0, 1, 2, 3]}) if all_stages else {})}
+    stages = {"yolo": {}, "fpn": _ALL_STAGES.get(name, {"return_idx": [0, 1, 2, 3]}), "c4": {"return_idx": [2], "num_stages": 3}}
+    args = {**kwargs(scale, dcn), **stages[outputs]}
     body = getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**args)
     if name in _ONE_WIDTH and scale < 1:
         _narrow(body, scale)
@@ -218,17 +219,20 @@ def yolov3(arch: dict[str, Any]):
 
 
 def two_stage(arch: dict[str, Any]):
-    """A fresh Faster, Cascade or Mask RCNN (:mod:`.rcnn`), if this package builds its neck and backbone.
+    """A fresh Faster, Cascade or Mask RCNN (:mod:`.rcnn`), if this package builds its neck and backbone:
+    FPN on a ResNet or one of :data:`_ALL_STAGES`, or C4 (no neck) on a ResNet of 50 layers or more.
 
     Raises:
-        UnsupportedArch: Not an FPN one on a backbone that returns four stages here.
+        UnsupportedArch: Another neck or backbone, or deformable convolutions.
     """
     from . import rcnn
 
+    resnet = arch["backbone"].startswith("ResNet") and arch["backbone"] not in ("ResNet18", "ResNet34")
     fpn = arch["backbone"].startswith("ResNet") or arch["backbone"] in _ALL_STAGES
-    if arch.get("neck") != "fpn" or not fpn or arch.get("dcn"):
+    if arch.get("dcn") or not (fpn if arch.get("neck") == "fpn" else resnet and arch["name"] != "CascadeRCNN"):
         raise UnsupportedArch(f"{arch['name']} {arch['backbone']} (neck {arch.get('neck')}): only the FPN ones on "
-                              f"plain ResNets and {', '.join(_ALL_STAGES)} are built yet")
+                              f"plain ResNets and {', '.join(_ALL_STAGES)}, and the C4 Faster and Mask RCNNs on "
+                              "ResNet50 and deeper are built yet")
     return rcnn.build(arch)
 
 

@@ -26,6 +26,8 @@ import numpy as np
 
 #: Anchor sizes per FPN level at 800 px (ppdet's faster_rcnn_r50_fpn), aspect ratios, and level strides.
 ANCHOR_SIZES_800 = [[32], [64], [128], [256], [512]]
+#: The same sizes on the one stride-16 map of a C4 RCNN (ppdet's faster_rcnn_r50 / mask_rcnn_r50 configs).
+ANCHOR_SIZES_C4 = [[32, 64, 128, 256, 512]]
 ASPECT_RATIOS = [0.5, 1.0, 2.0]
 #: Box regression weights (ppdet's ``BBoxHead.bbox_weight`` and ``RCNNBox.prior_box_var``), and the
 #: Cascade head's per stage (the last one decodes its boxes).
@@ -38,13 +40,15 @@ PROPOSALS = 1000
 #: RoIs the box head samples per training image at 800 px (``BBoxAssigner.batch_size_per_im``), and the
 #: fewest at any size (:func:`rois_per_image`).
 ROIS_800, MIN_ROIS = 512, 64
-#: Mask RCNN: RoI features of the mask head, predicted mask size, and the threshold of a pasted mask.
+#: Mask RCNN: RoI features of the mask head, predicted mask size (FPN; C4's are 14), and the threshold of a
+#: pasted mask.
 MASK_ROI, MASK_RESOLUTION, MASK_THRESHOLD = 14, 28, 0.5
 
 
-def anchor_sizes(input_size: int) -> list[list[float]]:
-    """The published anchor sizes scaled from 800 px to ``input_size`` (objects scale with the image)."""
-    return [[round(s * input_size / 800, 2) for s in level] for level in ANCHOR_SIZES_800]
+def anchor_sizes(input_size: int, c4: bool = False) -> list[list[float]]:
+    """The published anchor sizes (per FPN level, or C4's one level) scaled from 800 px to ``input_size``
+    (objects scale with the image)."""
+    return [[round(s * input_size / 800, 2) for s in level] for level in (ANCHOR_SIZES_C4 if c4 else ANCHOR_SIZES_800)]
 
 
 def rois_per_image(input_size: int) -> int:
@@ -61,42 +65,82 @@ def box_weights(name: str) -> list[float]:
 
 def describe(arch: dict[str, Any]) -> dict[str, Any]:
     """What model.json records of an RCNN besides the arch: its neck, anchor sizes and box weights."""
-    return {"neck": arch.get("neck"), "anchor_sizes": anchor_sizes(arch["input"]), "box_weights": box_weights(arch["name"])}
+    return {"neck": arch.get("neck"), "anchor_sizes": anchor_sizes(arch["input"], arch.get("neck") != "fpn"),
+            "box_weights": box_weights(arch["name"])}
 
 
 def build(arch: dict[str, Any]):
-    """A fresh Faster or Cascade RCNN (FPN) for a resolved ``arch`` (name, backbone, classes, input, scale)."""
+    """A fresh Faster, Cascade or Mask RCNN for a resolved ``arch`` (name, backbone, neck, classes, input,
+    scale): with ``neck`` "fpn" on the backbone's four stages, else C4 (the fourth stage's map, the fifth
+    stage as the box head, ppdet's ``Res5Head``)."""
     import paddle
     from ppdet.modeling.necks.fpn import FPN
-    from ppdet.modeling.proposal_generator.rpn_head import RPNHead
 
     from . import compat
     from .models import backbone
 
     compat.apply()
-    scale = arch.get("scale") or 1.0
+    scale, c4 = arch.get("scale") or 1.0, arch.get("neck") != "fpn"
     width, hidden = max(16, int(256 * scale)), max(64, int(1024 * scale))
     with paddle.utils.unique_name.guard():
-        body = backbone(arch["backbone"], scale, all_stages=True)
-        neck = FPN(in_channels=[s.channels for s in body.out_shape], out_channel=width,
-                   spatial_scales=[1 / s for s in (4, 8, 16, 32)])
-        rpn = RPNHead(anchor_generator={"anchor_sizes": anchor_sizes(arch["input"]), "aspect_ratios": ASPECT_RATIOS,
-                                        "strides": [s.stride for s in neck.out_shape]},
-                      rpn_target_assign={"batch_size_per_im": 256, "fg_fraction": 0.5, "negative_overlap": 0.3,
-                                         "positive_overlap": 0.7, "use_random": True},
-                      train_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": 2000,
-                                      "post_nms_top_n": 1000, "topk_after_collect": True},
-                      test_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": 1000,
-                                     "post_nms_top_n": PROPOSALS},
-                      in_channel=width)
-        scales = [1 / s.stride for s in neck.out_shape]
-        head = _box_head(arch["name"], width, hidden, scales, arch["classes"], rois_per_image(arch["input"]))
-        mask = _mask_head(width, scales, arch["classes"]) if arch["name"] == "MaskRCNN" else None
+        body = backbone(arch["backbone"], scale, outputs="c4" if c4 else "fpn")
+        neck = None if c4 else FPN(in_channels=[s.channels for s in body.out_shape], out_channel=width,
+                                   spatial_scales=[1 / s for s in (4, 8, 16, 32)])
+        maps = (neck or body).out_shape
+        rpn = _rpn(maps, anchor_sizes(arch["input"], c4), c4)
+        scales, rois = [1 / s.stride for s in maps], rois_per_image(arch["input"])
+        if c4:
+            head = _c4_box_head(maps[0].channels, scales, arch["classes"], rois)
+        else:
+            head = _box_head(arch["name"], width, hidden, scales, arch["classes"], rois)
+        mask = _mask_head(head.get_head().out_shape[0].channels if c4 else width, width, scales, arch["classes"],
+                          c4) if arch["name"] == "MaskRCNN" else None
         for layer in (rpn.anchor_generator, head.roi_extractor) + ((mask.roi_extractor,) if mask else ()):
             # not leaves: paddle.flops (stages/zoo/bench.py) records every leaf layer's first input's shape,
             # and these two (no weights) take a list of maps; an idle child makes them branches
             layer.add_sublayer("not_a_leaf", paddle.nn.Identity())
         return _detector(body, neck, rpn, head, arch["input"], mask)
+
+
+def _rpn(maps: list, sizes: list[list[float]], c4: bool):
+    """ppdet's ``RPNHead`` on ``maps`` with its configs' target assignment and proposal settings (C4's
+    keep more proposals: one map holds them all)."""
+    from ppdet.modeling.proposal_generator.rpn_head import RPNHead
+
+    pre, post = (12000, 2000) if c4 else (2000, 1000)
+    return RPNHead(anchor_generator={"anchor_sizes": sizes, "aspect_ratios": ASPECT_RATIOS,
+                                     "strides": [s.stride for s in maps]},
+                   rpn_target_assign={"batch_size_per_im": 256, "fg_fraction": 0.5, "negative_overlap": 0.3,
+                                      "positive_overlap": 0.7, "use_random": True},
+                   train_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": pre, "post_nms_top_n": post,
+                                   "topk_after_collect": not c4},
+                   test_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": 6000 if c4 else 1000,
+                                  "post_nms_top_n": PROPOSALS},
+                   in_channel=maps[0].channels)
+
+
+def _c4_box_head(channels: int, scales: list[float], classes: int, rois: int):
+    """ppdet's C4 box head: ``BBoxHead`` on 14 px RoIs through ``Res5Head`` (the fifth ResNet stage, its
+    widths following the backbone's ``channels``: 1024 at full width), pooled."""
+    import paddle
+    from ppdet.modeling.backbones.name_adapter import NameAdapter
+    from ppdet.modeling.backbones.resnet import Blocks, BottleNeck, Res5Head
+    from ppdet.modeling.heads.bbox_head import BBoxHead
+    from ppdet.modeling.proposal_generator.target_layer import BBoxAssigner
+
+    class Res5(Res5Head):
+        """``Res5Head`` of ResNet50 and deeper (three bottlenecks) on ``channels`` input channels."""
+
+        def __init__(self):
+            paddle.nn.Layer.__init__(self)
+            self.res5 = Blocks(BottleNeck, channels, channels // 2, count=3, name_adapter=NameAdapter(self),
+                               stage_num=5)
+            self.feat_out = channels * 2
+
+    roi = {"resolution": 14, "sampling_ratio": 0, "aligned": True, "spatial_scale": scales}
+    return BBoxHead(head=Res5(), in_channel=channels * 2, roi_extractor=roi, with_pool=True,
+                    bbox_assigner=BBoxAssigner(batch_size_per_im=rois, num_classes=classes), num_classes=classes,
+                    bbox_weight=list(BOX_WEIGHTS))
 
 
 def _box_head(name: str, width: int, hidden: int, scales: list[float], classes: int, rois: int):
@@ -116,18 +160,19 @@ def _box_head(name: str, width: int, hidden: int, scales: list[float], classes: 
                     roi_extractor=roi, bbox_assigner=assigner, num_classes=classes, bbox_weight=list(BOX_WEIGHTS))
 
 
-def _mask_head(width: int, scales: list[float], classes: int):
-    """ppdet's ``MaskHead`` of mask_rcnn_r50_fpn: ``MaskFeat`` at the FPN's width, ``MaskAssigner`` at 28 px,
-    and the ``RCNNBox`` decoding and ``MultiClassNMS`` that pick the boxes it runs on."""
+def _mask_head(channels: int, width: int, scales: list[float], classes: int, c4: bool):
+    """ppdet's ``MaskHead``, and the ``RCNNBox`` decoding and ``MultiClassNMS`` that pick the boxes it runs on:
+    mask_rcnn_r50_fpn's (``MaskFeat``, four convolutions at the FPN's ``width``, 28 px masks), or C4's
+    (mask_rcnn_r50: the box head's ``Res5Head`` features, ``channels``, shared, one deconvolution, 14 px)."""
     from ppdet.modeling.heads.mask_head import MaskFeat, MaskHead
     from ppdet.modeling.layers import MultiClassNMS, RCNNBox
     from ppdet.modeling.post_process import BBoxPostProcess
     from ppdet.modeling.proposal_generator.target_layer import MaskAssigner
 
     roi = {"resolution": MASK_ROI, "sampling_ratio": 0, "aligned": True, "spatial_scale": scales}
-    head = MaskHead(head=MaskFeat(in_channel=width, out_channel=width, num_convs=4), roi_extractor=roi,
-                    mask_assigner=MaskAssigner(num_classes=classes, mask_resolution=MASK_RESOLUTION),
-                    num_classes=classes, export_onnx=True)
+    feat = MaskFeat(in_channel=channels if c4 else width, out_channel=width, num_convs=0 if c4 else 4)
+    head = MaskHead(head=feat, roi_extractor=roi, num_classes=classes, share_bbox_feat=c4, export_onnx=True,
+                    mask_assigner=MaskAssigner(num_classes=classes, mask_resolution=14 if c4 else MASK_RESOLUTION))
     nms = MultiClassNMS(score_threshold=SCORE_THRESHOLD, keep_top_k=KEEP, nms_threshold=NMS_IOU)
     # export_onnx: one fake box (score 0) after NMS, so the mask head never runs on none; dropped in NumPy
     head.post_process = BBoxPostProcess(num_classes=classes, decode=RCNNBox(num_classes=classes), nms=nms,
@@ -155,7 +200,8 @@ def _detector(body, neck, rpn, head, size: int, mask=None):
         def forward(self, x, targets=None):
             one = paddle.ones_like(x[:, 0, 0, :2])
             inputs = {"image": x, "im_shape": one * size, "scale_factor": one}
-            feats = self.neck(self.backbone(inputs))
+            feats = self.backbone(inputs)
+            feats = feats if self.neck is None else self.neck(feats)
             if self.training and targets is not None:
                 inputs.update(targets)
                 rois, rois_num, rpn_loss = self.rpn_head(feats, inputs)
@@ -172,14 +218,14 @@ def _detector(body, neck, rpn, head, size: int, mask=None):
             # ppdet's one-image path (its ONNX export's), also in dygraph: proposals ordered by score alike
             self.rpn_head.export_onnx = True
             rois, rois_num, _ = self.rpn_head(feats, inputs)
-            (deltas, probs), _ = self.bbox_head(feats, rois, rois_num, inputs)
-            if mask is not None:
-                boxes, count, _ = mask.post_process((deltas, probs), (rois, paddle.reshape(rois_num, [-1])),
-                                                   inputs["im_shape"], one)
-                return [boxes, count.astype("int32"), self.mask_head(feats, boxes, count, inputs)]
+            rois_num = paddle.reshape(rois_num, [-1])  # 0-D on paddle 3 (ppdet's shape()[0]); RoIAlign wants 1-D
+            (deltas, probs), res5 = self.bbox_head(feats, rois, rois_num, inputs)
+            if mask is not None:  # a C4 mask head reads its RoIs through the box head's Res5Head (res5)
+                boxes, count, _ = mask.post_process((deltas, probs), (rois, rois_num), inputs["im_shape"], one)
+                return [boxes, count.astype("int32"), self.mask_head(feats, boxes, count, inputs, feat_func=res5)]
             refined = getattr(self.bbox_head, "refined_rois", None)  # a Cascade head's last stage's boxes
             rois = refined if refined is not None else rois
-            return [paddle.concat(rois), paddle.reshape(rois_num, [-1]).astype("int32"), deltas, probs]
+            return [paddle.concat(rois), rois_num.astype("int32"), deltas, probs]
 
     return RCNN()
 
