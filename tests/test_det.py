@@ -609,10 +609,12 @@ def test_c4_rcnns_read_the_fourth_stage_and_head_with_the_fifth():
 
 @pytest.mark.parametrize("name", ["FasterRCNN", "CascadeRCNN"])
 def test_rcnn_samples_rois_by_image_area(name):
-    """ppdet's 512 training RoIs per image at 800 px, scaled with the area (at least 64): 64 at 96 px."""
+    """ppdet's 512 training RoIs and 1000 test proposals per image at 800 px, scaled with the area (at least 64
+    and 100): 64 and 100 at 96 px."""
     from stages.zoo.det import rcnn
 
     assert [rcnn.rois_per_image(s) for s in (800, 608, 320, 96)] == [512, 296, 82, 64]
+    assert [rcnn.proposals(s) for s in (800, 608, 320, 96)] == [1000, 578, 160, 100]
     arch = {"name": name, "backbone": "MobileNetV3_large", "neck": "fpn", "classes": 3, "input": 96, "scale": 0.25}
     assert rcnn.build(arch).bbox_head.bbox_assigner.batch_size_per_im == 64
 

@@ -35,8 +35,9 @@ BOX_WEIGHTS = (10.0, 10.0, 5.0, 5.0)
 CASCADE_WEIGHTS = ([10.0, 10.0, 5.0, 5.0], [20.0, 20.0, 10.0, 10.0], [30.0, 30.0, 15.0, 15.0])
 #: ppdet's post-processing of the config: score threshold, NMS IoU, boxes kept per image.
 SCORE_THRESHOLD, NMS_IOU, KEEP = 0.05, 0.5, 100
-#: Proposals kept per image (``test_proposal.post_nms_top_n``).
-PROPOSALS = 1000
+#: Proposals kept per image at test time at 800 px (``test_proposal.post_nms_top_n``), and the fewest at any
+#: size (:func:`proposals`).
+PROPOSALS_800, MIN_PROPOSALS = 1000, 100
 #: RoIs the box head samples per training image at 800 px (``BBoxAssigner.batch_size_per_im``), and the
 #: fewest at any size (:func:`rois_per_image`).
 ROIS_800, MIN_ROIS = 512, 64
@@ -49,6 +50,13 @@ def anchor_sizes(input_size: int, c4: bool = False) -> list[list[float]]:
     """The published anchor sizes (per FPN level, or C4's one level) scaled from 800 px to ``input_size``
     (objects scale with the image)."""
     return [[round(s * input_size / 800, 2) for s in level] for level in (ANCHOR_SIZES_C4 if c4 else ANCHOR_SIZES_800)]
+
+
+def proposals(input_size: int) -> int:
+    """Proposals kept per image at test time: ppdet's 1000 at 800 px, scaled with the image's area, at least
+    :data:`MIN_PROPOSALS`. A C4 head runs the fifth ResNet stage on each (at 96 px, 1000 of them made
+    evaluating slower than training)."""
+    return max(MIN_PROPOSALS, round(PROPOSALS_800 * (input_size / 800) ** 2))
 
 
 def rois_per_image(input_size: int) -> int:
@@ -87,7 +95,7 @@ def build(arch: dict[str, Any]):
         neck = None if c4 else FPN(in_channels=[s.channels for s in body.out_shape], out_channel=width,
                                    spatial_scales=[1 / s for s in (4, 8, 16, 32)])
         maps = (neck or body).out_shape
-        rpn = _rpn(maps, anchor_sizes(arch["input"], c4), c4)
+        rpn = _rpn(maps, anchor_sizes(arch["input"], c4), c4, proposals(arch["input"]))
         scales, rois = [1 / s.stride for s in maps], rois_per_image(arch["input"])
         if c4:
             head = _c4_box_head(maps[0].channels, scales, arch["classes"], rois)
@@ -102,9 +110,9 @@ def build(arch: dict[str, Any]):
         return _detector(body, neck, rpn, head, arch["input"], mask)
 
 
-def _rpn(maps: list, sizes: list[list[float]], c4: bool):
+def _rpn(maps: list, sizes: list[list[float]], c4: bool, kept: int):
     """ppdet's ``RPNHead`` on ``maps`` with its configs' target assignment and proposal settings (C4's
-    keep more proposals: one map holds them all)."""
+    keep more proposals: one map holds them all), keeping ``kept`` proposals at test time."""
     from ppdet.modeling.proposal_generator.rpn_head import RPNHead
 
     pre, post = (12000, 2000) if c4 else (2000, 1000)
@@ -115,7 +123,7 @@ def _rpn(maps: list, sizes: list[list[float]], c4: bool):
                    train_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": pre, "post_nms_top_n": post,
                                    "topk_after_collect": not c4},
                    test_proposal={"min_size": 0.0, "nms_thresh": 0.7, "pre_nms_top_n": 6000 if c4 else 1000,
-                                  "post_nms_top_n": PROPOSALS},
+                                  "post_nms_top_n": kept},
                    in_channel=maps[0].channels)
 
 
