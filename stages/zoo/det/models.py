@@ -91,7 +91,8 @@ def backbone(name: str, scale: float = 1.0, dcn: bool = False, outputs: str = "y
         raise UnsupportedArch(f"YOLOv3 backbone {name!r} is not built yet (built: {', '.join(_BACKBONES)})")
     path, kwargs = _BACKBONES[name]
     module, cls = path.rsplit(".", 1)
-    stages = {"yolo": {}, "fpn": _ALL_STAGES.get(name, {"return_idx": [0, 1, 2, 3]}), "c4": {"return_idx": [2], "num_stages": 3}}
+    stages = {"yolo": {}, "fpn": _ALL_STAGES.get(name, {"return_idx": [0, 1, 2, 3]}),
+              "c4": {"return_idx": [2], "num_stages": 3}}  # ppdet builds every stage up to num_stages
     args = {**kwargs(scale, dcn), **stages[outputs]}
     body = getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**args)
     if name in _ONE_WIDTH and scale < 1:
