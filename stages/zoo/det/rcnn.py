@@ -56,14 +56,19 @@ def proposals(input_size: int) -> int:
     """Proposals kept per image at test time: ppdet's 1000 at 800 px, scaled with the image's area, at least
     :data:`MIN_PROPOSALS`. A C4 head runs the fifth ResNet stage on each (at 96 px, 1000 of them made
     evaluating slower than training)."""
-    return max(MIN_PROPOSALS, round(PROPOSALS_800 * (input_size / 800) ** 2))
+    return _by_area(PROPOSALS_800, MIN_PROPOSALS, input_size)
 
 
 def rois_per_image(input_size: int) -> int:
     """RoIs sampled per training image: ppdet's 512 at 800 px, scaled with the image's area, at least
     :data:`MIN_ROIS`. At the tiny profile's 96 px, 512 RoIs of an image with 1-3 digits are nearly all
     background, and training a step took 2.8x as long as with 64 (Faster RCNN R50-FPN, batch 8)."""
-    return max(MIN_ROIS, round(ROIS_800 * (input_size / 800) ** 2))
+    return _by_area(ROIS_800, MIN_ROIS, input_size)
+
+
+def _by_area(at_800: int, least: int, input_size: int) -> int:
+    """A per-image count that ppdet sets for 800 px, scaled with the image's area, at least ``least``."""
+    return max(least, round(at_800 * (input_size / 800) ** 2))
 
 
 def box_weights(name: str) -> list[float]:
