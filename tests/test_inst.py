@@ -51,6 +51,32 @@ def test_mask_targets_carry_polygons_that_move_with_the_image(embedded):
     assert "gt_poly" not in rcnn_targets(data, np.arange(2))
 
 
+def test_scores_count_boxes_and_masks_apart(embedded):
+    """The ground truth itself scores 100 box and mask AP; the same boxes with masks moved off their objects keep
+    the box AP and lose the mask AP (one COCO ground truth serves both IoU types)."""
+    from pycocotools import mask as mask_utils
+
+    from stages.zoo.datasets import load
+    from stages.zoo.det.data import DetSet
+    from stages.zoo.inst.evaluate import score
+    from stages.zoo.metrics import Detections
+
+    data = DetSet(load("coco", embedded["root"] / "det" / "coco", "val"), 96, "coco")
+    truth, moved = [], []
+    for s in data.dataset.samples:
+        # each object's polygons rasterised as COCO's evaluation does
+        masks = np.stack([mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects([list(p) for p in polys],
+                                                                                     s.height, s.width)))
+                          for polys in s.polygons])
+        labels = np.asarray(s.labels)
+        truth.append(Detections.of(s.boxes, np.ones(len(s.boxes)), labels, masks.astype(bool)))
+        moved.append(Detections.of(s.boxes, np.ones(len(s.boxes)), labels, np.roll(masks, s.width // 2, 2) > 0))
+    assert score(data, truth) == pytest.approx({"box_ap": 100, "box_ap50": 100, "mask_ap": 100, "mask_ap50": 100},
+                                               abs=1)
+    off = score(data, moved)
+    assert off["box_ap"] == pytest.approx(100, abs=1) and off["mask_ap"] < 20
+
+
 @pytest.mark.parametrize("entry", _built())
 def test_mask_rcnn_paper_scale_size_matches_the_published_model(registry, entry):
     """At paper scale (full width, 80 classes) the built Mask RCNN holds the published model's weights, within 3%."""

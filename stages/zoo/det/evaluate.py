@@ -39,8 +39,9 @@ def sample(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: DetSet, info
     draw(data, 0, predict_image(run, data, info, 0), path)
 
 
-def score(data: DetSet, predictions: list[Detections]) -> dict[str, float]:
-    """``box_ap`` (COCO AP@[.5:.95]) and ``box_ap50`` for COCO-layout data; ``voc_map`` (11-point, IoU
+def score(data: DetSet, predictions: list[Detections], iou_types: Sequence[str] = ("bbox",)) -> dict[str, float]:
+    """``box_ap`` (COCO AP@[.5:.95]) and ``box_ap50`` for COCO-layout data, with ``mask_ap`` and ``mask_ap50``
+    of the predictions' masks when ``iou_types`` has ``segm`` (a Mask RCNN's); ``voc_map`` (11-point, IoU
     0.5, as PaddleDetection's VOC models report) for VOC; in percent."""
     from ..metrics.coco import coco_ap, to_results
     from ..metrics.voc import voc_map
@@ -50,15 +51,21 @@ def score(data: DetSet, predictions: list[Detections]) -> dict[str, float]:
         return {"voc_map": voc_map(ds.samples, predictions, len(ds.classes))}
     from ..datasets.coco import to_coco
 
-    from ..metrics import Detections
-
     # COCO's evaluation ignores categories its ground truth does not list: a paper-scale 80-class
     # model scored on a split that names fewer (the full profile's fixtures) keeps only those
     n = len(ds.classes)
-    known = [Detections.of(p.boxes[p.labels < n], p.scores[p.labels < n], p.labels[p.labels < n]) for p in predictions]
+    known = []
+    for p in predictions:
+        keep = p.labels < n
+        known.append(Detections.of(p.boxes[keep], p.scores[keep], p.labels[keep],
+                                   None if p.masks is None else p.masks[keep]))
     gt = to_coco(ds.samples, ds.classes, [s.image for s in ds.samples])
-    ap = coco_ap(gt, to_results(gt, known))
-    return {"box_ap": ap["ap"], "box_ap50": ap["ap50"]}
+    out = {}
+    for iou_type in iou_types:
+        ap = coco_ap(gt, to_results(gt, known, iou_type), iou_type)
+        prefix = {"bbox": "box", "segm": "mask"}[iou_type]
+        out.update({f"{prefix}_ap": ap["ap"], f"{prefix}_ap50": ap["ap50"]})
+    return out
 
 
 def draw(data: DetSet, i: int, det: Detections, path: Path, threshold: float = 0.3) -> None:

@@ -28,20 +28,9 @@ def predict(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: DetSet, inf
 
 
 def score(data: DetSet, predictions: list[Detections]) -> dict[str, float]:
-    """``box_ap``, ``box_ap50`` (:func:`..det.evaluate.score`) and ``mask_ap``, ``mask_ap50`` (COCO AP@[.5:.95]
-    and AP50 of the masks against the split's polygons), in percent."""
-    from ..datasets.coco import to_coco
-    from ..metrics.coco import coco_ap, to_results
-
-    ds = data.dataset
-    n = len(ds.classes)  # as det's score: a paper-scale 80-class model on a split that names fewer
-    known = []
-    for p in predictions:
-        keep = p.labels < n
-        known.append(Detections.of(p.boxes[keep], p.scores[keep], p.labels[keep], p.masks[keep]))
-    gt = to_coco(ds.samples, ds.classes, [s.image for s in ds.samples])
-    ap = coco_ap(gt, to_results(gt, known, "segm"), "segm")
-    return {**det_eval.score(data, predictions), "mask_ap": ap["ap"], "mask_ap50": ap["ap50"]}
+    """``box_ap``, ``box_ap50``, ``mask_ap`` and ``mask_ap50`` (COCO AP@[.5:.95] and AP50 of the boxes, and of
+    the masks against the split's polygons; :func:`..det.evaluate.score`), in percent."""
+    return det_eval.score(data, predictions, ("bbox", "segm"))
 
 
 def sample(run: Callable[[np.ndarray], Sequence[np.ndarray]], data: DetSet, info: dict[str, Any],
