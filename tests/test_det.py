@@ -267,33 +267,73 @@ def test_a_pretrained_classifier_fills_its_detector_backbone(registry, name):
 
 
 #: One one-width backbone per kind of block: ResNet18 and ResNet101 narrow as ResNet34 and ResNet50 (the same
-#: blocks, other depths; ResNet101's case alone took 22 s of the suite); ResNet101_vd is the one "vd" (its stem
-#: and average-pooled shortcuts) that is narrowed.
-_NARROWED = ["DarkNet53", "ResNet34", "ResNet50", "ResNet101_vd"]
+#: blocks, other depths; ResNet101's case alone took 22 s of the suite), ResNet101_vd as ResNet50_vd (its stem and
+#: average-pooled shortcuts), which is narrowed with the deformable convolutions of its YOLOv3 entries.
+_NARROWED = [("DarkNet53", False), ("ResNet34", False), ("ResNet50", False), ("ResNet50_vd", True)]
 
 
 def test_the_narrowing_cases_cover_every_one_width_backbones_block():
-    assert set(_NARROWED) <= _ONE_WIDTH and _ONE_WIDTH - set(_NARROWED) == {"ResNet18", "ResNet101"}
+    names = {name for name, _ in _NARROWED}
+    assert names <= _ONE_WIDTH and _ONE_WIDTH - names == {"ResNet18", "ResNet101", "ResNet101_vd"}
 
 
-@pytest.mark.parametrize("name", _NARROWED)
-def test_a_one_width_backbone_is_narrowed_to_the_profile_width(name):
+@pytest.mark.parametrize("name,dcn", _NARROWED)
+def test_a_one_width_backbone_is_narrowed_to_the_profile_width(name, dcn):
     """ppdet builds the ResNets and DarkNet53 at one width: at scale 0.25 they keep a quarter of every
-    convolution's filters (~1/16 of the tensors), and ``out_shape`` (what the FPN is built from) says the
-    channels the narrowed maps have."""
+    convolution's filters (~1/16 of the tensors; a deformable one's too, which PaddleSlim's tracer passes
+    over), and ``out_shape`` (what the FPN is built from) says the channels the narrowed maps have."""
     import paddle
 
     from stages.zoo.det import models
 
     size = lambda net: sum(int(np.prod(p.shape)) for p in net.parameters())
-    full, narrow = models.backbone(name, 1.0), models.backbone(name, 0.25)
+    full, narrow = models.backbone(name, 1.0, dcn), models.backbone(name, 0.25, dcn)
     assert 1 / 20 < size(narrow) / size(full) < 1 / 12
     maps = narrow({"image": paddle.zeros([1, 3, 64, 64])})
     assert [m.shape[1] for m in maps] == [s.channels for s in narrow.out_shape]
     assert [s.channels // 4 for s in full.out_shape] == [s.channels for s in narrow.out_shape]
-    detector = models.build({"name": "YOLOv3", "backbone": name, "scale": 0.25, "classes": 3, "input": 64})
+    wide = dict(full.named_parameters())
+    for key, p in narrow.named_parameters():  # every convolution (not the offsets': 3 x 3 x 3 fixed)
+        if len(p.shape) == 4 and "conv_offset" not in key:
+            assert p.shape[0] == wide[key].shape[0] // 4, key
+    detector = models.build({"name": "YOLOv3", "backbone": name, "dcn": dcn, "scale": 0.25, "classes": 3,
+                             "input": 64})
     names = [p.name for p in detector.parameters()]
     assert len(set(names)) == len(names)  # the optimizers key their state by name
+
+
+def test_a_narrowed_deformable_yolov3_trains_loads_back_and_exports_what_it_computes(embedded, tmp_path):
+    """YOLOv3 R50-vd-dcn at the tiny profile's width: a training step, its model.json rebuilds the same
+    shapes (the narrowing is redone at load), Paddle Inference returns what the model computes; no ONNX."""
+    import json
+
+    import paddle
+
+    from stages.zoo.cls.models import save_inference
+    from stages.zoo.datasets import load
+    from stages.zoo.det import data, models
+    from stages.zoo.runtimes import paddle_runner
+
+    paddle.seed(0)
+    arch = {"name": "YOLOv3", "backbone": "ResNet50_vd", "dcn": True, "scale": 0.25, "classes": 10, "input": 64}
+    model, info = models.build(arch), models.describe(arch)
+    split = data.DetSet(load("coco", embedded["root"] / "det" / "coco", "train"), 64, "coco")
+    batch = {k: paddle.to_tensor(v) for k, v in data.yolo_targets(split, np.arange(2), info).items()}
+    loss = model(batch["image"], batch)["loss"]
+    loss.backward()
+    assert np.isfinite(float(loss)) and model.backbone.res5.res5a.branch2b.conv.weight.grad is not None
+    paddle.save(model.state_dict(), str(tmp_path / "model.pdparams"))
+    (tmp_path / "model.json").write_text(json.dumps(info), encoding="utf-8")
+    loaded, _ = models.load(tmp_path)
+    assert {k: v.shape for k, v in loaded.state_dict().items()} == {k: v.shape for k, v in model.state_dict().items()}
+    model.eval()
+    x = np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32)
+    with paddle.no_grad():
+        expected = [o.numpy() for o in model(paddle.to_tensor(x))]
+    save_inference(model, tmp_path / "inference")
+    got = paddle_runner(tmp_path / "inference", 1)(x)
+    assert len(got) == 3 and all(np.abs(g - e).max() < 1e-3 for g, e in zip(got, expected))
+    assert models.onnx_unsupported(info) == models.DCN_ONNX
 
 
 @pytest.mark.parametrize("name", _declared_backbones())

@@ -1,7 +1,8 @@
-"""Shims that ppdet 2.6's two-stage detectors (:mod:`.rcnn`) need on paddle 3.3, applied when one is built.
+"""Shims that ppdet 2.6's two-stage detectors (:mod:`.rcnn`) and deformable convolutions need on paddle 3.3,
+applied when a model with either is built.
 
 Kept here rather than in stages/zoo/runtime.py (the shim module of every stage): each only changes calls
-that fail on paddle 3.3, yet an edit there re-runs every stage of the zoo, and only the RCNN stages use them.
+that fail on paddle 3.3, yet an edit there re-runs every stage of the zoo, and only detector stages use them.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def _shim_min_max(paddle) -> None:
 
 def _shim_unary(paddle) -> None:
     # Exporting, the Cascade head's box decoding (ppdet's delta2bbox) takes paddle.exp of old-IR variables,
-    # and Mask RCNN's mask head F.sigmoid, which paddle 3.3 also sends to _C_ops only; there each is
-    # appended as its op, as paddle 2.x did.
+    # and Mask RCNN's mask head and a deformable convolution's mask (ppdet's ConvNormLayer; PaddleSlim's tracer
+    # too, narrowing one) F.sigmoid, which paddle 3.3 also sends to _C_ops only; there each is appended as
+    # its op, as paddle 2.x did.
     def op(kind):
         def append(x):
             from paddle.base.layer_helper import LayerHelper

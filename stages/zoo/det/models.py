@@ -6,7 +6,7 @@ here, SSDLite in :mod:`.ssd`, Faster, Cascade and Mask RCNN (FPN) in :mod:`.rcnn
 
 The tiny profile narrows the backbone and the YOLOv3 FPN by ``scale`` (ppdet's ``YOLOv3FPN`` has fixed
 widths, so :class:`ScaledYOLOv3FPN` rebuilds it from ppdet's own blocks; its one-width backbones are
-narrowed by uniform filter pruning, :func:`_narrow`); at ``scale`` 1 the model is ppdet's as published.
+narrowed by uniform filter pruning, :mod:`.narrow`); at ``scale`` 1 the model is ppdet's as published.
 Anchors are the published COCO anchors for 608 px, scaled to the input size.
 """
 
@@ -56,11 +56,9 @@ _BACKBONES = {
 _ALL_STAGES = {"MobileNetV3_large": {"feature_maps": [4, 7, 13, 16]}}
 
 
-#: Backbones that ppdet builds at one width: the tiny profile narrows them to its ``scale`` (:func:`_narrow`);
+#: Backbones that ppdet builds at one width: the tiny profile narrows them to its ``scale`` (:mod:`.narrow`);
 #: at full width ResNet34's pretraining alone took 18 minutes on 2 cores, and its YOLOv3 over an hour.
-#: Not ResNet50_vd: its YOLOv3 entries have deformable convolutions, whose ppdet layer PaddleSlim cannot trace on
-#: paddle 3.3 (``sigmoid(): argument must be Value, but got Variable``), so it stays whole.
-_ONE_WIDTH = {"ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet101_vd", "DarkNet53"}
+_ONE_WIDTH = {"ResNet18", "ResNet34", "ResNet50", "ResNet50_vd", "ResNet101", "ResNet101_vd", "DarkNet53"}
 
 
 #: The seeds' layers left in float by SSDLite's quant-aware training (ppdet 1.x MobileNetV3 name scopes:
@@ -95,43 +93,15 @@ def backbone(name: str, scale: float = 1.0, dcn: bool = False, outputs: str = "y
               "c4": {"return_idx": [2], "num_stages": 3}}  # ppdet builds every stage up to num_stages
     args = {**kwargs(scale, dcn), **stages[outputs]}
     body = getattr(importlib.import_module(f"ppdet.modeling.backbones.{module}"), cls)(**args)
+    if dcn:  # ppdet's deformable convolution calls F.sigmoid, which paddle 3.3's old IR needs shimmed
+        from . import compat
+
+        compat.apply()
     if name in _ONE_WIDTH and scale < 1:
-        _narrow(body, scale)
+        from .narrow import narrow
+
+        narrow(body, scale)
     return body
-
-
-def _narrow(body: Any, scale: float) -> None:
-    """Narrow a one-width ppdet backbone to ``scale`` as the one-width classifiers are
-    (:func:`..cls.models.narrow`), and make its ``out_shape`` say the narrowed channels."""
-    import paddle
-
-    from ..cls.models import narrow
-
-    class Traced(paddle.nn.Layer):
-        """A tensor-in forward for PaddleSlim's tracer (ppdet's backbones take a dict), with a pooled linear
-        layer on each output map: the pruner leaves whole the filters of maps that nothing consumes."""
-
-        def __init__(self):
-            super().__init__()
-            self.body = body
-            self.heads = paddle.nn.LayerList([paddle.nn.Linear(s.channels, 1) for s in body.out_shape])
-
-        def forward(self, x):
-            pool = paddle.nn.functional.adaptive_avg_pool2d
-            pooled = [paddle.flatten(pool(f, 1), 1) for f in self.body({"image": x})]
-            return paddle.add_n([head(p) for head, p in zip(self.heads, pooled)])
-
-    # in a name scope of its own: the tracer restarts the names, and the layers built after (neck, head) must
-    # not reuse the backbone's (AdamW keys its moments by name)
-    with paddle.utils.unique_name.guard():
-        narrow(Traced(), 64, scale)
-    with paddle.no_grad():
-        channels = [f.shape[1] for f in body({"image": paddle.zeros([1, 3, 64, 64])})]
-    if len(body._out_channels) == len(channels):  # DarkNet lists its returned maps' channels
-        body._out_channels = channels
-    else:  # ResNet lists every stage's
-        for i, c in zip(body.return_idx, channels):
-            body._out_channels[i] = c
 
 
 def classifier(name: str, scale: float, classes: int):
@@ -313,11 +283,17 @@ def weight_names(model: Any, static_names: list[str]) -> list[str]:
     return found
 
 
+#: Why a detector with deformable convolutions has no ONNX model: converted, it disagrees with Paddle.
+DCN_ONNX = ("paddle2onnx 2.1's deformable_conv conversion disagrees with Paddle (YOLOv3 R50-vd-dcn at 64 px: "
+            "output maps off by up to 0.35 where they reach 5)")
+
+
 def onnx_unsupported(info: dict[str, Any]) -> str | None:
-    """Why paddle2onnx cannot convert this detector, or None (its family's, :mod:`.families`)."""
+    """Why paddle2onnx cannot convert this detector, or None (its family's, :mod:`.families`; deformable
+    convolutions: :data:`DCN_ONNX`)."""
     from .families import family
 
-    return family(info["name"]).onnx_unsupported
+    return DCN_ONNX if info.get("dcn") else family(info["name"]).onnx_unsupported
 
 
 def export_batch(info: dict[str, Any]) -> int:
