@@ -156,7 +156,7 @@ def test_broken_params_give_one_clear_line(params, case):
 def test_duplicate_key_in_one_file(params):
     path = params / "zoo" / "instance_segmentation.yaml"
     text = path.read_text(encoding="utf-8")
-    at = text.index("\n    mask_rcnn_r50_vd_fpn-coco:") + 1
+    at = text.index("\n    mask_rcnn_hrnet_w18_fpn-coco:") + 1
     block = text[text.index("\n    mask_rcnn_r18_fpn-coco:") + 1:at]
     path.write_text(text[:at] + block + text[at:], encoding="utf-8")  # the same entry twice in one mapping
     result = _validate(params)
