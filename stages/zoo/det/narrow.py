@@ -52,11 +52,12 @@ def _deformable(body: Any, scale: float) -> None:
     PaddleSlim's tracer does not know the deformable_conv op, so it leaves whole that convolution and the one
     that feeds it (their filters and batch norms); the block's input and output it narrowed with the rest.
     Here each of the two keeps ``scale`` of its filters (largest L1 norm, as the pruner), and the layers that
-    read them (the offsets' convolution, the deformable one, the block's last) keep the matching inputs."""
+    read them (the offsets' convolution, the deformable one, the block's last) keep the matching inputs.
+    Once, on the backbone :func:`narrow` was given whole."""
     for block in body.sublayers():
         mid = getattr(block, "branch2b", None)
-        if not getattr(mid, "dcn_v2", False) or mid.conv.weight.shape[0] != block.branch2a.conv.weight.shape[0]:
-            continue  # not deformable, or narrowed already (both are whole until here, and equally wide)
+        if not getattr(mid, "dcn_v2", False):
+            continue
         kept = _filters(block.branch2a, scale)
         _take(mid.conv_offset.weight, kept, 1)
         _take(mid.conv.weight, kept, 1)
