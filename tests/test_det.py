@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from exported import model_and_export
 from stages.zoo.det.models import _ONE_WIDTH
 from zoo_groups import one_per_method, untrained_base
 
@@ -314,10 +315,8 @@ def test_a_narrowed_deformable_yolov3_trains_loads_back_and_exports_what_it_comp
 
     import paddle
 
-    from stages.zoo.cls.models import save_inference
     from stages.zoo.datasets import load
     from stages.zoo.det import data, models
-    from stages.zoo.runtimes import paddle_runner
 
     paddle.seed(0)
     arch = {"name": "YOLOv3", "backbone": "ResNet50_vd", "dcn": True, "scale": 0.25, "classes": 10, "input": 64}
@@ -331,12 +330,7 @@ def test_a_narrowed_deformable_yolov3_trains_loads_back_and_exports_what_it_comp
     (tmp_path / "model.json").write_text(json.dumps(info), encoding="utf-8")
     loaded, _ = models.load(tmp_path)
     assert {k: v.shape for k, v in loaded.state_dict().items()} == {k: v.shape for k, v in model.state_dict().items()}
-    model.eval()
-    x = np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32)
-    with paddle.no_grad():
-        expected = [o.numpy() for o in model(paddle.to_tensor(x))]
-    save_inference(model, tmp_path / "inference")
-    got = paddle_runner(tmp_path / "inference", 1)(x)
+    expected, got = model_and_export(model, tmp_path, 64)
     assert len(got) == 3 and all(np.abs(g - e).max() < 1e-3 for g, e in zip(got, expected))
     assert models.onnx_unsupported(info) == models.DCN_ONNX
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from exported import model_and_export
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,9 +95,7 @@ def test_a_c4_mask_rcnn_trains_and_exports_what_it_computes(tmp_path):
     and Paddle Inference's exported model returns what the model computes (boxes, counts, 14 px masks)."""
     import paddle
 
-    from stages.zoo.cls.models import save_inference
     from stages.zoo.det import rcnn
-    from stages.zoo.runtimes import paddle_runner
 
     paddle.seed(0)
     model = rcnn.build({"name": "MaskRCNN", "backbone": "ResNet50", "neck": None, "classes": 3, "input": 64,
@@ -106,12 +105,7 @@ def test_a_c4_mask_rcnn_trains_and_exports_what_it_computes(tmp_path):
                "is_crowd": [paddle.zeros([1, 1], "int32")], "gt_poly": [[square]]}
     losses = model(paddle.randn([1, 3, 64, 64]), targets)
     assert {"loss_rpn_cls", "loss_bbox_cls", "loss_mask"} <= set(losses) and np.isfinite(float(losses["loss"]))
-    model.eval()
-    x = np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32)
-    with paddle.no_grad():
-        expected = [o.numpy() for o in model(paddle.to_tensor(x))]
-    save_inference(model, tmp_path / "inference")
-    got = paddle_runner(tmp_path / "inference", 1)(x)
+    expected, got = model_and_export(model, tmp_path, 64)
     assert expected[2].shape[1:] == (14, 14) and len(got) == 3
     assert all(np.abs(g - e).max() < 1e-3 for g, e in zip(got, expected))
 
