@@ -120,3 +120,27 @@ def test_a_pruned_model_keeps_no_backup_and_prunes_again():
     assert 0 < uniform_ratio_for(model, 32, 0.3, steps=3) < 0.95
     after = model.state_dict()  # (paddle.flops, counting the MACs, adds counters of its own)
     assert {k: after[k].shape for k in shapes} == shapes and not [k for k in after if k.endswith("_backup")]
+
+
+@pytest.mark.parametrize("name", ["ResNet18", "MobileNetV3_small"])
+def test_graph_index_shim_finds_the_ops_paddleslims_scan_finds(name):
+    """runtime.shim_paddleslim_graph's readers and writers of every variable are the ops, in the order,
+    that PaddleSlim's own scan returns (its ``VarWrapper.outputs`` / ``inputs`` bodies, spelled out here)."""
+    from stages.zoo import runtime
+    from stages.zoo.cls import models
+
+    runtime.shim_paddle()
+    runtime.shim_paddleslim_graph()
+    from paddleslim.core.dygraph import dygraph2program
+    from paddleslim.core.graph_wrapper import GraphWrapper
+
+    model = models.build({"name": name, "scale": 1.0, "classes": 10})
+    model.eval()
+    graph = GraphWrapper(dygraph2program(model, inputs=[[1, 3, 32, 32]], dtypes=["float32"]))
+    ops, checked = graph.ops(), 0
+    for var in graph.vars():
+        readers = [op.idx() for op in ops if var in op.all_inputs()]
+        writers = [op.idx() for op in ops if var in op.all_outputs()]
+        assert [op.idx() for op in var.outputs()] == readers and [op.idx() for op in var.inputs()] == writers
+        checked += bool(readers) + bool(writers)
+    assert checked >= len(ops) > 50, (checked, len(ops))  # real edges were compared, not only empty lists

@@ -123,14 +123,12 @@ def test_bn_shift_starts_every_batch_norm_but_the_classifiers_there(name):
     assert norms[-1]._mean.shape[0] == fc.weight.shape[0]  # the unshifted one is as wide as the classifier's input
 
 
-#: The registry's classification architectures that PaddleClas builds at one width (HRNet's narrowing
-#: takes PaddleSlim ~80 s, so its case is slow).
-ONE_WIDTH = [pytest.param(name, marks=pytest.mark.slow) if name.startswith("HRNet") else name
-             for name in arch_names("classification") if name not in _SCALED and name not in ARCH_SPACES]
+#: The registry's classification architectures that PaddleClas builds at one width.
+ONE_WIDTH = [name for name in arch_names("classification") if name not in _SCALED and name not in ARCH_SPACES]
 
 
 #: The one-width network whose narrowed model is also saved and loaded back (:func:`..cls.models.load` narrows
-#: every one-width net the same way; each load-back cost as much as its narrowing, up to ~80 s for HRNet).
+#: every one-width net the same way; each load-back costs as much as its narrowing).
 LOADED_BACK = "ResNet50"
 
 

@@ -24,6 +24,7 @@ def _pruner(model: Any, input_size: int, criterion: str):
     from .. import runtime
 
     runtime.shim_paddle()
+    runtime.shim_paddleslim_graph()
     from paddleslim.dygraph import FPGMFilterPruner, L1NormFilterPruner
 
     cls = FPGMFilterPruner if criterion == "geometry_median" else L1NormFilterPruner
