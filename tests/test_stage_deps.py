@@ -83,8 +83,9 @@ def _stages() -> dict[str, tuple[str, list[str]]]:
 @pytest.mark.parametrize("stage", sorted(_stages()))
 def test_a_stage_depends_on_the_code_it_runs(stage):
     module, deps = _stages()[stage]
-    covered = {f for f in _closure(module) for d in deps if f == d or f.startswith(d.rstrip("/") + "/")}
-    missing = _closure(module) - covered - EVERYWHERE - NOT_RUN.get(stage, set())
+    runs = _closure(module)
+    covered = {f for f in runs for d in deps if f == d or f.startswith(d.rstrip("/") + "/")}
+    missing = runs - covered - EVERYWHERE - NOT_RUN.get(stage, set())
     assert not missing, f"dvc.yaml stage {stage} runs {sorted(missing)} but does not list it in deps"
 
 
