@@ -135,9 +135,9 @@ LOADED_BACK = "ResNet50"
 @pytest.mark.parametrize("name", ONE_WIDTH)
 def test_a_one_width_architecture_is_narrowed_to_the_profile_width(name, tmp_path):
     """At the tiny profile's scale 0.25 every ordinary convolution of a one-width PaddleClas network keeps
-    a quarter of its filters (the DenseNets and AlexNet, which PaddleSlim cannot narrow, stay whole), the
-    classifier takes the narrowed features, and the saved model loads back from its model.json (of the
-    narrowed nets, :data:`LOADED_BACK`'s)."""
+    a quarter of its filters, as does every FC layer before the classifier (AlexNet's), the classifier
+    takes the narrowed features, and the saved model loads back from its model.json (checked once for
+    each way of narrowing: :data:`LOADED_BACK`, pruned by PaddleSlim, and AlexNet, traced)."""
     import json
 
     import paddle
@@ -150,13 +150,11 @@ def test_a_one_width_architecture_is_narrowed_to_the_profile_width(name, tmp_pat
     full, small = models.build({**arch, "scale": 1.0}), models.build({**arch, "scale": 0.25})
     convs = [[m.weight.shape[0] for m in net.sublayers() if isinstance(m, paddle.nn.Conv2D) and m._groups == 1]
              for net in (full, small)]
-    if name in models._FULL_WIDTH:
-        assert info["width"] == 1.0 and "narrowed" not in info and convs[0] == convs[1]
-    else:
-        assert info["width"] == 0.25 and info["narrowed"] and len(convs[0]) == len(convs[1])
-        assert all(abs(s - f / 4) <= 1 for f, s in zip(*convs)), name
+    hidden = [[m.weight.shape[1] for m in net.sublayers() if isinstance(m, paddle.nn.Linear)][:-1] for net in (full, small)]
+    assert info["width"] == 0.25 and info["narrowed"] and len(convs[0]) == len(convs[1])
+    assert all(abs(s - f / 4) <= 1 for f, s in zip(convs[0] + hidden[0], convs[1] + hidden[1])), name
     assert small(paddle.randn([2, 3, size, size])).shape == [2, 10]
-    if name != LOADED_BACK and name not in models._FULL_WIDTH:  # a narrowed net's load-back: checked once
+    if name not in (LOADED_BACK, "AlexNet"):
         return
     paddle.save(small.state_dict(), str(tmp_path / "model.pdparams"))
     (tmp_path / "model.json").write_text(json.dumps(info), encoding="utf-8")

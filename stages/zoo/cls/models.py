@@ -2,7 +2,7 @@
 
 PaddleClas exposes one constructor per width (``MobileNetV1_x0_25``, ``ShuffleNetV2_x0_5``, ...);
 :func:`constructor` picks the one for ``arch.scale``, or the nearest that exists. Architectures that
-PaddleClas builds at one width only (ResNets, Xceptions, HRNet, DarkNet53) are narrowed to
+PaddleClas builds at one width only (ResNets, Xceptions, HRNet, DarkNet53, AlexNet, DenseNets) are narrowed to
 ``arch.scale`` by uniform filter pruning of the fresh network (:func:`narrow`).
 """
 
@@ -29,9 +29,10 @@ _SCALED = {
 }
 
 
-#: Built at full width whatever the scale, as PaddleSlim's pruner cannot narrow them: it fails on AlexNet's
-#: flatten of its last maps into the classifier, and leaves DenseNets' concatenated convolutions whole.
-_FULL_WIDTH = {"AlexNet", "DenseNet121", "DenseNet161", "DenseNet201"}
+#: PaddleClas classes that PaddleSlim's pruner cannot narrow (it fails on AlexNet's flatten of its last
+#: maps into fc6 and would leave its 4096-wide FC layers, 54 of its 61 M parameters, whole; it leaves
+#: DenseNets' concatenated convolutions whole), narrowed by tracing instead (:func:`_narrow_traced`).
+_TRACED = {"AlexNetDY", "DenseNet"}
 
 #: model.json constructors of search-space networks: ``nas:<space>`` (see :mod:`.nas`).
 NAS_PREFIX = "nas:"
@@ -70,7 +71,7 @@ def constructor(name: str, scale: float) -> tuple[str, float]:
         return widths[nearest], nearest
     if not hasattr(backbones, name):
         raise UnsupportedArch(f"{name}: PaddleClas 2.6 has no such backbone")
-    return name, 1.0 if name in _FULL_WIDTH else min(scale, 1.0)
+    return name, min(scale, 1.0)
 
 
 def narrow(model: Any, input_size: int, width: float) -> None:
@@ -86,11 +87,72 @@ def narrow(model: Any, input_size: int, width: float) -> None:
 
     from ..compress.prune import apply_ratios, prunable
 
+    if type(model).__name__ in _TRACED:
+        _narrow_traced(model, input_size, width)
+        return
+
     logging.disable(logging.WARNING)  # PaddleSlim logs a line per convolution, at every build
     try:
         apply_ratios(model, input_size, {weight: 1.0 - width for weight in prunable(model)})
     finally:
         logging.disable(logging.NOTSET)
+
+
+def _narrow_traced(model: Any, input_size: int, width: float) -> None:
+    """Narrow a network PaddleSlim cannot (AlexNet, the DenseNets) in place, by one forward pass: each
+    Conv2D and Linear but the classifier (the last Linear) gets ``width`` of its outputs, and each of
+    them and each batch norm takes the channels that actually reach it (a DenseNet's concatenations,
+    AlexNet's flatten). The resized weights are uniform in +-1/sqrt(fan-in) (PaddleClas' AlexNet
+    rule), the batch norms start at identity."""
+    import math
+
+    import paddle
+
+    norms = (paddle.nn.BatchNorm, paddle.nn.layer.norm._BatchNormBase)
+    layers = [m for m in model.sublayers() if isinstance(m, (paddle.nn.Conv2D, paddle.nn.Linear, *norms))]
+    classifier = [m for m in layers if isinstance(m, paddle.nn.Linear)][-1]
+    done: set[int] = set()
+
+    def param(layer, shape, init, trainable=True):
+        attr = paddle.ParamAttr(initializer=init, trainable=trainable)
+        return layer.create_parameter(shape, attr=attr, dtype="float32")
+
+    def resize(layer, inputs):
+        if id(layer) in done:
+            return None
+        done.add(id(layer))
+        x = inputs[0]
+        if isinstance(layer, norms):
+            c, const = x.shape[1], paddle.nn.initializer.Constant
+            for name, value, train in (("weight", 1.0, True), ("bias", 0.0, True), ("_mean", 0.0, False), ("_variance", 1.0, False)):
+                setattr(layer, name, param(layer, [c], const(value), train))
+            return None
+        conv = isinstance(layer, paddle.nn.Conv2D)
+        if conv and layer._groups != 1:
+            raise ValueError(f"{type(model).__name__}: grouped convolutions are not narrowed here")
+        cin = x.shape[1] if conv else x.shape[-1]
+        cout = layer.weight.shape[0] if conv else layer.weight.shape[1]
+        cout = cout if layer is classifier else max(1, round(cout * width))
+        shape = [cout, cin, *layer._kernel_size] if conv else [cin, cout]
+        bound = 1 / math.sqrt(cin * (math.prod(layer._kernel_size) if conv else 1))
+        init = paddle.nn.initializer.Uniform(-bound, bound)
+        layer.weight = param(layer, shape, init)
+        if layer.bias is not None:
+            layer.bias = param(layer, [cout], init)
+        if conv:
+            layer._in_channels, layer._out_channels = cin, cout
+        return None
+
+    hooks = [m.register_forward_pre_hook(resize) for m in layers]
+    training = model.training
+    model.eval()
+    try:
+        with paddle.no_grad():
+            model(paddle.zeros([1, 3, input_size, input_size]))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(training)
 
 
 #: ``run.weights`` value that names PaddleClas' own published weights of the entry's constructor.
